@@ -1,0 +1,58 @@
+"""Sphinx configuration for the sklearn_histai documentation."""
+
+import os
+import warnings
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import sklearn_histai
+
+project = "sklearn_histai"
+author = "The sklearn_histai developers"
+release = sklearn_histai.__version__
+version = release
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
+    "sphinx.ext.mathjax",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+
+autosummary_generate = True
+autodoc_default_options = {"members": True, "inherited-members": True}
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_validation_checks = set()
+
+templates_path = ["_templates"]
+exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py"]
+html_theme = "pydata_sphinx_theme"
+html_title = "sklearn_histai"
+
+# No network on the build machines: intersphinx inventories are not fetched.
+intersphinx_mapping = {}
+
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    "download_all_examples": False,
+    "within_subsection_order": "FileNameSortKey",
+    "abort_on_example_error": True,
+    "reset_modules": ("matplotlib", "seaborn", "sklearn_histai_reset"),
+}
+
+
+def sklearn_histai_reset(gallery_conf, fname):
+    """Pin torch to one thread between gallery examples, as the tests do."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
+sphinx_gallery_conf["reset_modules"] = ("matplotlib", sklearn_histai_reset)
+
+warnings.filterwarnings("ignore", category=UserWarning, message="Matplotlib")

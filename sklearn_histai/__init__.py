@@ -1,0 +1,15 @@
+"""The arc of machine learning, least squares to LoRA, behind one scikit-learn API."""
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "compare",
+    "datasets",
+    "finetune",
+    "linear_model",
+    "neural_network",
+    "nn",
+    "text",
+    "tree",
+    "utils",
+]

@@ -1,0 +1,32 @@
+"""The instances the shared estimator checks run on, and their per-check parameters."""
+
+from sklearn.base import clone
+
+# Constructor parameters that only make the shared checks faster. They may
+# change speed-related settings (sizes, epochs) and nothing else: every
+# estimator also passes the checks with its defaults.
+FAST_PARAMS = {}
+
+# Parameters for a single check, each with the reason scikit-learn itself
+# gives for the same setting (see ``PER_ESTIMATOR_CHECK_PARAMS`` in
+# ``sklearn/utils/_test_common/instance_generator.py``).
+# Maps estimator name -> check name -> (params, reason).
+PER_CHECK_PARAMS = {}
+
+
+def make_fast_instance(estimator_class):
+    """Build an instance of ``estimator_class`` with the fast test settings."""
+    return estimator_class(**FAST_PARAMS.get(estimator_class.__name__, {}))
+
+
+def check_name(check):
+    """Return the name of a check yielded by ``parametrize_with_checks``."""
+    return getattr(check, "func", check).__name__
+
+
+def instance_for_check(estimator, check):
+    """Return ``estimator`` with the per-check parameters of ``check`` set on a clone."""
+    params = PER_CHECK_PARAMS.get(type(estimator).__name__, {}).get(check_name(check))
+    if params is None:
+        return estimator
+    return clone(estimator).set_params(**params[0])
