@@ -11,7 +11,27 @@ FAST_PARAMS = {}
 # gives for the same setting (see ``PER_ESTIMATOR_CHECK_PARAMS`` in
 # ``sklearn/utils/_test_common/instance_generator.py``).
 # Maps estimator name -> check name -> (params, reason).
-PER_CHECK_PARAMS = {}
+_FULL_BATCH = (
+    {"batch_size": 100_000, "optimizer": "sgd"},
+    "Weighted and repeated samples give the same gradient only when each step "
+    "sees the whole data set, and Adam's per-parameter normalisation magnifies "
+    "the rounding differences of near-zero gradients beyond the check's 1e-7 "
+    "tolerance; scikit-learn likewise trains MLPClassifier with full-batch "
+    "lbfgs and MLPRegressor with solver='sgd' for this check.",
+)
+PER_CHECK_PARAMS = {
+    name: {"check_sample_weight_equivalence_on_dense_data": _FULL_BATCH}
+    for name in [
+        "CNNClassifier",
+        "CNNRegressor",
+        "FeedForwardClassifier",
+        "FeedForwardRegressor",
+        "LSTMClassifier",
+        "LSTMRegressor",
+        "RNNClassifier",
+        "RNNRegressor",
+    ]
+}
 
 
 def make_fast_instance(estimator_class):

@@ -1,0 +1,718 @@
+"""The private base of the neural estimators: validation, seeding, devices, training."""
+
+import inspect
+import math
+import numbers
+import warnings
+from abc import ABCMeta, abstractmethod
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
+from skorch.helper import predefined_split
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    _fit_context,
+    is_classifier,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state, compute_sample_weight
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+from torch import nn
+from torch.optim.lr_scheduler import LambdaLR
+
+from sklearn_histai.neural_network._skorch import (
+    BatchIterator,
+    TensorDataset,
+    TrainingGuard,
+    ValidScore,
+    WarmupDecay,
+    WeightedNet,
+    _state_copy,
+    autocast_context,
+)
+
+_OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+}
+
+# Below this many multiply-adds per training batch, a second intra-op
+# thread costs more in synchronisation than it gains, and when other
+# processes compete for the cores it was measured up to 30x slower.
+_SMALL_WORK = 2_000_000
+
+COMMON_PARAMETERS_DOC = """\
+max_iter : int, default=200
+        Maximum number of epochs (passes over the training data).
+    batch_size : int or "auto", default="auto"
+        Mini-batch size; "auto" means ``min(200, n_samples)``.
+    learning_rate : float, default=1e-3
+        Initial learning rate of the optimizer.
+    optimizer : {"adam", "adamw", "sgd"}, default="adam"
+        The optimizer; "sgd" uses Nesterov momentum 0.9.
+    weight_decay : float, default=0.0
+        L2 penalty (decoupled weight decay with "adamw").
+    lr_schedule : {"constant", "linear", "cosine"}, default="constant"
+        Learning-rate decay over all training steps, after the warm-up.
+    warmup_fraction : float, default=0.0
+        Fraction of the training steps over which the learning rate rises
+        linearly from 0 to ``learning_rate``.
+    early_stopping : bool, default=False
+        Whether to hold out ``validation_fraction`` of the training data
+        (stratified for classifiers) and stop when the validation loss stops
+        improving, restoring the weights of the best epoch. When False,
+        training stops when the training loss stops improving.
+    validation_fraction : float, default=0.1
+        Share of the training data held out when ``early_stopping=True``.
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of at least ``tol`` before stopping.
+    tol : float, default=1e-4
+        Minimum improvement of the monitored loss.
+    gradient_accumulation_steps : int, default=1
+        Mini-batches whose gradients are summed before each optimizer step.
+    mixed_precision : bool or {"bf16", "fp16"}, default=False
+        Autocast the forward pass to 16-bit floats. True chooses bfloat16
+        where the device supports it, else float16 with loss scaling.
+    device : str, default="auto"
+        "auto" (CUDA when available), "cpu", "cuda" or "cuda:N".
+    num_threads : int or "auto", default="auto"
+        Intra-op threads torch may use during ``fit`` and ``predict``. "auto"
+        uses one thread for small networks (where more threads only add
+        synchronisation, and oversubscribe cores shared with other
+        processes) and torch's setting otherwise. Restored afterwards.
+    warm_start : bool, default=False
+        Whether ``fit`` continues from the weights of the previous fit.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, shuffling, dropout and the
+        validation split. torch's global random state is left untouched.
+    verbose : int, default=0
+        0 is silent, 1 prints a table per epoch, 2 adds a progress bar."""
+
+
+def _merge_signature(cls):
+    """Give ``cls.__init__`` the signature of its own and the base's parameters.
+
+    Public estimators declare only their architecture parameters and take
+    the common training parameters through ``**common``; scikit-learn reads
+    the merged signature, so ``get_params``, ``clone`` and ``set_params``
+    see every parameter.
+    """
+    own = [
+        p
+        for p in inspect.signature(cls.__init__).parameters.values()
+        if p.kind is not p.VAR_KEYWORD
+    ]
+    common = [
+        p
+        for name, p in inspect.signature(
+            BaseNeuralEstimator.__init__
+        ).parameters.items()
+        if name != "self" and name not in {q.name for q in own}
+    ]
+    if not cls._accepts_class_weight:
+        common = [p for p in common if p.name != "class_weight"]
+    cls.__init__.__signature__ = inspect.Signature(own + common)
+
+
+class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
+    """Base of the neural estimators: one skorch net composed as ``net_``.
+
+    Subclasses declare their architecture parameters and implement
+    :meth:`_build_module`; validation, target encoding, seeding, device and
+    thread selection, the training loop (skorch's, with its callbacks),
+    early stopping and batched prediction live here once.
+    """
+
+    _parameter_constraints = {
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "batch_size": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions(set(_OPTIMIZERS))],
+        "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
+        "lr_schedule": [StrOptions({"constant", "linear", "cosine"})],
+        "warmup_fraction": [Interval(numbers.Real, 0, 1, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "gradient_accumulation_steps": [
+            Interval(numbers.Integral, 1, None, closed="left")
+        ],
+        "mixed_precision": ["boolean", StrOptions({"bf16", "fp16"})],
+        "device": [str, torch.device],
+        "num_threads": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    # Float rows keep their precision and the network computes in it (as
+    # scikit-learn's MLP does); other dtypes become float32. Token-id
+    # estimators override this with int64.
+    _input_dtype = (np.float32, np.float64)
+    _accepts_class_weight = False
+    # Rows per forward pass at prediction: bounds the memory used.
+    _predict_chunk_size = 4096
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "__init__" in vars(cls):
+            _merge_signature(cls)
+        if cls.__doc__ and "%(common_parameters)s" in cls.__doc__:
+            cls.__doc__ = cls.__doc__.replace(
+                "%(common_parameters)s", COMMON_PARAMETERS_DOC
+            )
+
+    def __init__(
+        self,
+        *,
+        max_iter=200,
+        batch_size="auto",
+        learning_rate=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        lr_schedule="constant",
+        warmup_fraction=0.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        class_weight=None,
+        gradient_accumulation_steps=1,
+        mixed_precision=False,
+        device="auto",
+        num_threads="auto",
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.lr_schedule = lr_schedule
+        self.warmup_fraction = warmup_fraction
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        if self._accepts_class_weight:
+            self.class_weight = class_weight
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.mixed_precision = mixed_precision
+        self.device = device
+        self.num_threads = num_threads
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- hooks for subclasses -------------------------------------------------
+
+    @abstractmethod
+    def _build_module(self):
+        """Return a new ``nn.Module`` for the data seen by ``fit``.
+
+        ``n_features_in_`` and ``n_outputs_`` are set when it is called.
+        """
+
+    def _check_input(self, X):
+        """Check the validated input further; the identity by default."""
+        return X
+
+    # -- the shared machinery ---------------------------------------------------
+
+    def _validate_input(self, X, *, reset, y="no_validation"):
+        kwargs = dict(dtype=list(self._input_dtype), reset=reset)
+        if isinstance(y, str) and y == "no_validation":
+            return self._check_input(validate_data(self, X, **kwargs))
+        X, y = validate_data(self, X, y, **kwargs, **self._target_validation())
+        return self._check_input(X), y
+
+    def _resolve_device(self):
+        if self.device == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        device = torch.device(self.device)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(
+                f"device={self.device!r} was requested but CUDA is not available; "
+                'use device="cpu" or device="auto".'
+            )
+        return str(device)
+
+    def _resolve_precision(self, device):
+        if self.mixed_precision is False:
+            return None
+        if self.mixed_precision is True:
+            if torch.device(device).type == "cuda":
+                return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+            return "bf16"
+        return self.mixed_precision
+
+    def _multiply_adds_per_sample(self, module):
+        """Rough cost of one sample's forward pass; convolutions refine it."""
+        return sum(p.numel() for p in module.parameters())
+
+    def _threads_for(self, module, batch_size):
+        if self.num_threads != "auto":
+            return self.num_threads
+        if batch_size * self._multiply_adds_per_sample(module) < _SMALL_WORK:
+            return 1
+        return torch.get_num_threads()
+
+    @contextmanager
+    def _torch_threads(self, n_threads):
+        before = torch.get_num_threads()
+        if n_threads != before:
+            torch.set_num_threads(n_threads)
+        try:
+            yield
+        finally:
+            if torch.get_num_threads() != before:
+                torch.set_num_threads(before)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
+
+    def _as_tensor(self, X):
+        X = np.ascontiguousarray(X)
+        # torch cannot wrap read-only memory (e.g. a read-only memmap).
+        return torch.from_numpy(X if X.flags.writeable else X.copy())
+
+    def _make_callbacks(self, seed, total_steps):
+        callbacks = [("training_guard", TrainingGuard())]
+        if self.early_stopping:
+            callbacks += [
+                ("valid_score", ValidScore(self._validation_score)),
+                (
+                    "early_stopping",
+                    EarlyStopping(
+                        monitor="valid_loss",
+                        patience=self.n_iter_no_change,
+                        threshold=self.tol,
+                        threshold_mode="abs",
+                        load_best=True,
+                        sink=print if self.verbose else _silent,
+                    ),
+                ),
+            ]
+        else:
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping(
+                        monitor="train_loss",
+                        patience=self.n_iter_no_change,
+                        threshold=self.tol,
+                        threshold_mode="abs",
+                        sink=print if self.verbose else _silent,
+                    ),
+                )
+            )
+        if self.lr_schedule != "constant" or self.warmup_fraction > 0:
+            callbacks.append(
+                (
+                    "lr_schedule",
+                    LRScheduler(
+                        policy=LambdaLR,
+                        lr_lambda=WarmupDecay(
+                            self.lr_schedule,
+                            math.ceil(self.warmup_fraction * total_steps),
+                            total_steps,
+                        ),
+                        step_every="batch",
+                    ),
+                )
+            )
+        if self.verbose >= 2:
+            callbacks.append(("progress_bar", ProgressBar()))
+        return callbacks
+
+    def _split(self, dataset, y, seed):
+        if not self.early_stopping:
+            return dataset, None
+        indices = np.arange(len(y))
+        stratify = y if is_classifier(self) else None
+        try:
+            train, valid = train_test_split(
+                indices,
+                test_size=self.validation_fraction,
+                stratify=stratify,
+                random_state=seed,
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"Cannot hold out validation_fraction={self.validation_fraction} of "
+                f"{len(y)} samples for early stopping: {exc} Use more samples, a "
+                "larger validation_fraction, or early_stopping=False."
+            ) from exc
+        to_tensor = torch.from_numpy
+        return dataset.subset(to_tensor(train)), dataset.subset(to_tensor(valid))
+
+    def _fit(self, X, y, sample_weight):
+        # On any error the estimator is left exactly as it was before the
+        # call: no half-fitted attributes, and the weights of a warm start
+        # are restored.
+        state = dict(vars(self))
+        weights = _state_copy(self.net_.module_) if self._continuing() else None
+        try:
+            return self._fit_network(X, y, sample_weight)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(state)
+            if weights is not None:
+                self.net_.module_.load_state_dict(weights)
+            raise
+
+    def _fit_network(self, X, y, sample_weight):
+        X, y = self._validate_input(X, reset=not self._continuing(), y=y)
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        if not sample_weight.sum() > 0:
+            raise ValueError("sample_weight must have a positive sum.")
+        targets = self._encode_targets(y, sample_weight)
+        sample_weight = sample_weight * self._class_sample_weight(targets)
+        if self._continuing():
+            dtype = _module_dtype(self.net_.module_)
+        else:
+            dtype = _TORCH_DTYPES.get(X.dtype.type, torch.float32)
+        if dtype.is_floating_point:
+            X = X.astype(torch.empty(0, dtype=dtype).numpy().dtype, copy=False)
+            if targets.dtype.kind == "f":
+                targets = targets.astype(X.dtype, copy=False)
+        float_dtype = dtype if dtype.is_floating_point else torch.float32
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        device = self._resolve_device()
+        dataset = TensorDataset(
+            self._as_tensor(X),
+            torch.from_numpy(targets),
+            torch.from_numpy(sample_weight).to(float_dtype),
+        )
+        train, valid = self._split(dataset, targets, seed)
+        batch_size = (
+            min(200, len(train)) if self.batch_size == "auto" else self.batch_size
+        )
+        batch_size = min(batch_size, len(train))
+        batches = math.ceil(len(train) / batch_size)
+
+        cuda_devices = [torch.device(device)] if device.startswith("cuda") else []
+        with torch.random.fork_rng(devices=cuda_devices):
+            torch.manual_seed(seed)
+            if self._continuing():
+                net = self.net_
+                module = net.module_
+            else:
+                module = self._build_module().to(float_dtype)
+                net = self._make_net(module, device, seed, batch_size, batches, valid)
+            net.batches_per_epoch_ = batches
+            net.iterator_train__seed = seed
+            epochs_before = len(net.history)
+            with self._torch_threads(self._threads_for(module, batch_size)):
+                net.partial_fit(train, None)
+        self.net_ = net
+        self._record_training(net, epochs_before)
+        return self
+
+    def _continuing(self):
+        return self.warm_start and hasattr(self, "net_")
+
+    def _make_net(self, module, device, seed, batch_size, batches, valid):
+        optimizer_params = {"weight_decay": self.weight_decay}
+        if self.optimizer == "sgd":
+            optimizer_params.update(momentum=0.9, nesterov=True)
+        total_steps = self.max_iter * batches
+        net = WeightedNet(
+            module=module,
+            criterion=self._criterion(),
+            criterion__reduction="none",
+            optimizer=_OPTIMIZERS[self.optimizer],
+            lr=self.learning_rate,
+            max_epochs=self.max_iter,
+            batch_size=batch_size,
+            iterator_train=BatchIterator,
+            iterator_train__shuffle=True,
+            iterator_train__seed=seed,
+            iterator_valid=BatchIterator,
+            iterator_valid__batch_size=max(batch_size, self._predict_chunk_size),
+            dataset=TensorDataset,
+            train_split=None if valid is None else predefined_split(valid),
+            callbacks=self._make_callbacks(seed, total_steps),
+            predict_nonlinearity=None,
+            device=device,
+            verbose=self.verbose,
+            gradient_accumulation_steps=self.gradient_accumulation_steps,
+            precision=self._resolve_precision(device),
+            **{f"optimizer__{key}": value for key, value in optimizer_params.items()},
+        )
+        return net.initialize()
+
+    def _record_training(self, net, epochs_before):
+        keys = ("epoch", "train_loss", "valid_loss", "valid_score", "dur")
+        self.history_ = [
+            {key: row[key] for key in keys if key in row} for row in net.history
+        ]
+        self.loss_curve_ = [row["train_loss"] for row in self.history_]
+        self.n_iter_ = len(self.history_)
+        if self.n_iter_ - epochs_before == self.max_iter:
+            warnings.warn(
+                f"{type(self).__name__} reached max_iter={self.max_iter} epochs "
+                "before the monitored loss stopped improving; consider a larger "
+                "max_iter.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    def _forward(self, X):
+        """Network outputs for validated rows, in bounded memory, as float64."""
+        check_is_fitted(self)
+        module = self.net_.module_
+        device = self.net_.device
+        precision = self.net_.precision
+        module.eval()
+        outputs = []
+        n_threads = self._threads_for(module, min(len(X), self._predict_chunk_size))
+        with self._torch_threads(n_threads), torch.inference_mode():
+            for start in range(0, len(X), self._predict_chunk_size):
+                batch = self._as_tensor(X[start : start + self._predict_chunk_size])
+                with autocast_context(device, precision):
+                    output = module(batch.to(device, dtype=_input_dtype_of(module, batch)))
+                outputs.append(output.float().cpu())
+        return torch.cat(outputs).numpy().astype(np.float64)
+
+
+_TORCH_DTYPES = {np.float32: torch.float32, np.float64: torch.float64}
+
+
+def _module_dtype(module):
+    return next(module.parameters()).dtype
+
+
+def _input_dtype_of(module, batch):
+    """Float input follows the module's dtype; token ids stay integers."""
+    return _module_dtype(module) if batch.is_floating_point() else batch.dtype
+
+
+def _silent(*args, **kwargs):
+    """A sink that discards skorch's messages when ``verbose=0``."""
+
+
+class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
+    """Base of the neural classifiers: label encoding, cross-entropy, probabilities."""
+
+    _accepts_class_weight = True
+
+    def _target_validation(self):
+        return {}
+
+    def _encode_targets(self, y, sample_weight):
+        check_classification_targets(y)
+        if self._continuing():
+            if not np.isin(y, self.classes_).all():
+                raise ValueError(
+                    "With warm_start=True, y may only contain the classes seen in "
+                    f"the first fit: {self.classes_.tolist()}."
+                )
+            return np.searchsorted(self.classes_, y).astype(np.int64)
+        encoder = LabelEncoder().fit(y)
+        if len(encoder.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in "
+                f"the data, but the data contains only one class: "
+                f"{encoder.classes_[0]!r}."
+            )
+        self.classes_ = encoder.classes_
+        self.n_outputs_ = len(self.classes_)
+        return encoder.transform(y).astype(np.int64)
+
+    def _class_sample_weight(self, targets):
+        if self.class_weight is None:
+            return 1.0
+        class_weight = self.class_weight
+        if isinstance(class_weight, dict):
+            class_weight = {
+                np.searchsorted(self.classes_, label): weight
+                for label, weight in class_weight.items()
+                if label in self.classes_
+            }
+        return compute_sample_weight(class_weight, targets)
+
+    def _criterion(self):
+        return nn.CrossEntropyLoss
+
+    @staticmethod
+    def _validation_score(outputs, targets, weights):
+        return accuracy_score(targets, outputs.argmax(axis=1), sample_weight=weights)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights; the loss is their weighted mean.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight)
+
+    def predict_proba(self, X):
+        """Class probabilities of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Rows sum to one; columns follow ``classes_``.
+        """
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        logits = self._forward(X)
+        logits -= logits.max(axis=1, keepdims=True)
+        proba = np.exp(logits)
+        proba /= proba.sum(axis=1, keepdims=True)
+        return proba
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """Most probable class of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
+
+
+class BaseNeuralRegressor(RegressorMixin, BaseNeuralEstimator):
+    """Base of the neural regressors: standardised targets, squared error."""
+
+    def _target_validation(self):
+        return {"multi_output": True, "y_numeric": True}
+
+    def _encode_targets(self, y, sample_weight):
+        y = np.asarray(y, dtype=np.float64)
+        y2d = y.reshape(len(y), -1)
+        if not self._continuing():
+            # The targets are standardised so that the defaults work on
+            # targets of any scale (the loss and learning rate see unit scale).
+            self.y_mean_ = np.average(y2d, axis=0, weights=sample_weight)
+            scale = np.sqrt(
+                np.average((y2d - self.y_mean_) ** 2, axis=0, weights=sample_weight)
+            )
+            self.y_scale_ = np.where(scale > 0, scale, 1.0)
+            self.n_outputs_ = y2d.shape[1]
+            self.y_ndim_ = y.ndim
+        elif y2d.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {y2d.shape[1]} targets, but the network was fitted with "
+                f"{self.n_outputs_}."
+            )
+        return (y2d - self.y_mean_) / self.y_scale_
+
+    def _class_sample_weight(self, targets):
+        return 1.0
+
+    def _criterion(self):
+        return nn.MSELoss
+
+    @staticmethod
+    def _validation_score(outputs, targets, weights):
+        return r2_score(targets, outputs, sample_weight=weights)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets, of any scale: they are standardised internally.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights; the loss is their weighted mean.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight)
+
+    def predict(self, X):
+        """Predicted targets of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Predictions on the scale of the training targets.
+        """
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        y = self._forward(X) * self.y_scale_ + self.y_mean_
+        return y.ravel() if self.y_ndim_ == 1 else y
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags

@@ -1,0 +1,192 @@
+"""Feed-forward networks (multi-layer perceptrons) for classification and regression."""
+
+import numbers
+
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from sklearn_histai.neural_network._base import (
+    BaseNeuralClassifier,
+    BaseNeuralEstimator,
+    BaseNeuralRegressor,
+)
+from sklearn_histai.nn import MLP
+from sklearn_histai.nn._activations import ACTIVATIONS
+from sklearn_histai.utils import ModelHistory
+
+_FEEDFORWARD_CONSTRAINTS = {
+    "hidden_layer_sizes": [tuple, list],
+    "activation": [StrOptions(set(ACTIVATIONS))],
+    "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+}
+
+
+class _FeedForwardMixin:
+    """The architecture parameters and module of the feed-forward estimators."""
+
+    _parameter_constraints = {
+        **BaseNeuralEstimator._parameter_constraints,
+        **_FEEDFORWARD_CONSTRAINTS,
+    }
+
+    def _build_module(self):
+        return MLP(
+            self.n_features_in_,
+            self.n_outputs_,
+            hidden_layer_sizes=tuple(self.hidden_layer_sizes),
+            activation=self.activation,
+            dropout=self.dropout,
+        )
+
+
+class FeedForwardClassifier(_FeedForwardMixin, BaseNeuralClassifier):
+    """Feed-forward neural network classifier (multi-layer perceptron) in torch.
+
+    Trained with mini-batch gradient descent through skorch, on CPU or GPU.
+    Probabilities come from a softmax over one output per class.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(100,)
+        Width of each hidden layer.
+    activation : {"relu", "tanh", "logistic", "gelu", "identity"}, default="relu"
+        Activation of the hidden layers.
+    dropout : float, default=0.0
+        Dropout probability after each hidden layer.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss; "balanced" weighs each class
+        inversely to its frequency.
+    %(common_parameters)s
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during ``fit``, when they are all strings.
+    n_outputs_ : int
+        Number of network outputs (the number of classes).
+    n_iter_ : int
+        Number of epochs run.
+    history_ : list of dict
+        Per epoch: ``epoch``, ``train_loss``, ``valid_loss`` and
+        ``valid_score`` (with early stopping) and ``dur`` (seconds).
+    loss_curve_ : list of float
+        The training loss of each epoch.
+    net_ : skorch.NeuralNet
+        The trained skorch network; ``net_.module_`` is the torch module.
+
+    See Also
+    --------
+    FeedForwardRegressor : The same network for regression.
+    sklearn.neural_network.MLPClassifier : scikit-learn's numpy implementation.
+
+    References
+    ----------
+    .. [1] Rumelhart, D. E., Hinton, G. E. and Williams, R. J. (1986).
+       "Learning representations by back-propagating errors." Nature 323.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_histai.neural_network import FeedForwardClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(), FeedForwardClassifier(random_state=0))
+    >>> clf.fit(X, y).score(X, y) > 0.95
+    True
+    """
+
+    _history = ModelHistory(
+        era="neural",
+        year=1986,
+        reference="Rumelhart, Hinton & Williams (1986)",
+        peer="sklearn.neural_network:MLPClassifier",
+        input="tabular",
+    )
+
+    def __init__(
+        self, *, hidden_layer_sizes=(100,), activation="relu", dropout=0.0, **common
+    ):
+        super().__init__(**common)
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+
+
+class FeedForwardRegressor(_FeedForwardMixin, BaseNeuralRegressor):
+    """Feed-forward neural network regressor (multi-layer perceptron) in torch.
+
+    Trained with mini-batch gradient descent through skorch, on CPU or GPU.
+    Targets are standardised internally, so the defaults work on targets of
+    any scale.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(100,)
+        Width of each hidden layer.
+    activation : {"relu", "tanh", "logistic", "gelu", "identity"}, default="relu"
+        Activation of the hidden layers.
+    dropout : float, default=0.0
+        Dropout probability after each hidden layer.
+    %(common_parameters)s
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during ``fit``, when they are all strings.
+    n_outputs_ : int
+        Number of targets.
+    y_mean_ : ndarray of shape (n_outputs_,)
+        Mean of the training targets.
+    y_scale_ : ndarray of shape (n_outputs_,)
+        Standard deviation of the training targets (1 where constant).
+    n_iter_ : int
+        Number of epochs run.
+    history_ : list of dict
+        Per epoch: ``epoch``, ``train_loss``, ``valid_loss`` and
+        ``valid_score`` (R², with early stopping) and ``dur`` (seconds).
+    loss_curve_ : list of float
+        The training loss of each epoch (on standardised targets).
+    net_ : skorch.NeuralNet
+        The trained skorch network; ``net_.module_`` is the torch module.
+
+    See Also
+    --------
+    FeedForwardClassifier : The same network for classification.
+    sklearn.neural_network.MLPRegressor : scikit-learn's numpy implementation.
+
+    References
+    ----------
+    .. [1] Rumelhart, D. E., Hinton, G. E. and Williams, R. J. (1986).
+       "Learning representations by back-propagating errors." Nature 323.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn_histai.neural_network import FeedForwardRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> reg = FeedForwardRegressor(random_state=0).fit(X[:300], y[:300])
+    >>> reg.score(X[300:], y[300:]) > 0.3
+    True
+    """
+
+    _history = ModelHistory(
+        era="neural",
+        year=1986,
+        reference="Rumelhart, Hinton & Williams (1986)",
+        peer="sklearn.neural_network:MLPRegressor",
+        input="tabular",
+    )
+
+    def __init__(
+        self, *, hidden_layer_sizes=(100,), activation="relu", dropout=0.0, **common
+    ):
+        super().__init__(**common)
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout

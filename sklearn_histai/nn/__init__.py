@@ -1,0 +1,7 @@
+"""Pure torch architectures (no scikit-learn import) trained by the estimators."""
+
+from sklearn_histai.nn._cnn import LeNet
+from sklearn_histai.nn._mlp import MLP
+from sklearn_histai.nn._recurrent import RecurrentNet, sequence_lengths
+
+__all__ = ["MLP", "LeNet", "RecurrentNet", "sequence_lengths"]
