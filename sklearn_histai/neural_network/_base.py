@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 from skorch.helper import predefined_split
+from skorch.history import History
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -53,7 +54,7 @@ _OPTIMIZERS = {
 # Below this many multiply-adds per training batch, a second intra-op
 # thread costs more in synchronisation than it gains, and when other
 # processes compete for the cores it was measured up to 30x slower.
-_SMALL_WORK = 2_000_000
+_SMALL_WORK = 1_000_000_000
 
 COMMON_PARAMETERS_DOC = """\
 max_iter : int, default=200
@@ -172,6 +173,8 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
     # estimators override this with int64.
     _input_dtype = (np.float32, np.float64)
     _accepts_class_weight = False
+    # Docstring pieces substituted for ``%(name)s`` in subclass docstrings.
+    _doc_pieces = {}
     # Rows per forward pass at prediction: bounds the memory used.
     _predict_chunk_size = 4096
 
@@ -179,10 +182,11 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         super().__init_subclass__(**kwargs)
         if "__init__" in vars(cls):
             _merge_signature(cls)
-        if cls.__doc__ and "%(common_parameters)s" in cls.__doc__:
-            cls.__doc__ = cls.__doc__.replace(
-                "%(common_parameters)s", COMMON_PARAMETERS_DOC
-            )
+        # Docstrings share the text of the parameters they share.
+        pieces = {"common_parameters": COMMON_PARAMETERS_DOC, **cls._doc_pieces}
+        for key, text in pieces.items():
+            if cls.__doc__:
+                cls.__doc__ = cls.__doc__.replace(f"%({key})s", text)
 
     def __init__(
         self,
@@ -394,17 +398,20 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
             raise ValueError("sample_weight must have a positive sum.")
         targets = self._encode_targets(y, sample_weight)
         sample_weight = sample_weight * self._class_sample_weight(targets)
+        device = self._resolve_device()
         if self._continuing():
             dtype = _module_dtype(self.net_.module_)
-        else:
+        elif device == "cpu":
             dtype = _TORCH_DTYPES.get(X.dtype.type, torch.float32)
+        else:
+            # GPUs are built for float32; float64 is many times slower there.
+            dtype = torch.float32
         if dtype.is_floating_point:
             X = X.astype(torch.empty(0, dtype=dtype).numpy().dtype, copy=False)
             if targets.dtype.kind == "f":
                 targets = targets.astype(X.dtype, copy=False)
         float_dtype = dtype if dtype.is_floating_point else torch.float32
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        device = self._resolve_device()
         dataset = TensorDataset(
             self._as_tensor(X),
             torch.from_numpy(targets),
@@ -421,13 +428,14 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         with torch.random.fork_rng(devices=cuda_devices):
             torch.manual_seed(seed)
             if self._continuing():
-                net = self.net_
-                module = net.module_
+                # A warm start keeps the weights and the history but trains
+                # with the current parameters (a fresh optimizer).
+                module = self.net_.module_
             else:
                 module = self._build_module().to(float_dtype)
-                net = self._make_net(module, device, seed, batch_size, batches, valid)
-            net.batches_per_epoch_ = batches
-            net.iterator_train__seed = seed
+            net = self._make_net(module, device, seed, batch_size, batches, valid)
+            if self._continuing():
+                net.history = History(self.net_.history)
             epochs_before = len(net.history)
             with self._torch_threads(self._threads_for(module, batch_size)):
                 net.partial_fit(train, None)
@@ -466,6 +474,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
             precision=self._resolve_precision(device),
             **{f"optimizer__{key}": value for key, value in optimizer_params.items()},
         )
+        net.batches_per_epoch_ = batches
         return net.initialize()
 
     def _record_training(self, net, epochs_before):

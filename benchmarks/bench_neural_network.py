@@ -1,0 +1,229 @@
+"""Benchmark the neural estimators against a hand-written torch loop, skorch and sklearn.
+
+Prints, in one run on the same data:
+
+1. training time per epoch of a feed-forward net (20k x 50, one hidden layer
+   of 100, batch 200, Adam): this package, a hand-written torch loop, skorch's
+   default ``NeuralNetClassifier`` and scikit-learn's ``MLPClassifier``;
+2. ``predict`` time on 5k rows against a single plain forward pass and skorch;
+3. the thread-count trap: training with ``num_threads="auto"`` against torch's
+   default thread count while another process keeps one core busy;
+4. the CNN and LSTM on digits and (when installed) the CNN on Fashion-MNIST,
+   with test accuracy.
+
+Run ``python benchmarks/bench_neural_network.py [--quick]``.
+"""
+
+import argparse
+import multiprocessing
+import statistics
+import time
+import warnings
+
+import numpy as np
+import torch
+from sklearn.datasets import load_digits, make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
+from torch import nn
+
+from sklearn_histai.neural_network import (
+    CNNClassifier,
+    FeedForwardClassifier,
+    LSTMClassifier,
+)
+
+warnings.filterwarnings("ignore", category=ConvergenceWarning)
+
+
+def median_time(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def hand_written_loop(X, y, epochs, batch_size=200, seed=0):
+    """The reference: the shortest correct torch training loop."""
+    torch.manual_seed(seed)
+    X, y = torch.from_numpy(X), torch.from_numpy(y)
+    model = nn.Sequential(nn.Linear(X.shape[1], 100), nn.ReLU(), nn.Linear(100, 2))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    for _ in range(epochs):
+        order = torch.randperm(len(X))
+        for start in range(0, len(X), batch_size):
+            index = order[start : start + batch_size]
+            optimizer.zero_grad()
+            loss = loss_fn(model(X[index]), y[index])
+            loss.backward()
+            optimizer.step()
+            loss.item()
+    return model
+
+
+def table(title, rows, columns):
+    print(f"\n{title}")
+    widths = [max(len(str(c)), *(len(f"{r[i]}") for r in rows)) for i, c in enumerate(columns)]
+    print("  ".join(str(c).ljust(w) for c, w in zip(columns, widths)))
+    for row in rows:
+        print("  ".join(f"{v}".ljust(w) for v, w in zip(row, widths)))
+
+
+def bench_feedforward(repeats, epochs):
+    X, y = make_classification(20_000, 50, n_informative=20, random_state=0)
+    X = X.astype(np.float32)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    torch.set_num_threads(1)
+
+    ours = FeedForwardClassifier(max_iter=epochs, tol=0, n_iter_no_change=epochs,
+                                 batch_size=200, random_state=0)
+    sk = MLPClassifier(max_iter=epochs, tol=0, n_iter_no_change=epochs, batch_size=200,
+                       random_state=0)
+    from skorch import NeuralNetClassifier
+
+    class Module(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(nn.Linear(50, 100), nn.ReLU(), nn.Linear(100, 2))
+
+        def forward(self, X):
+            return self.net(X)
+
+    skorch_net = NeuralNetClassifier(Module, max_epochs=epochs, batch_size=200,
+                                     optimizer=torch.optim.Adam, lr=1e-3,
+                                     criterion=nn.CrossEntropyLoss, train_split=None,
+                                     verbose=0)
+    hand_written_loop(X_train[:400], y_train[:400], 1)  # warm-up: torch's lazy imports
+    t_hand = median_time(lambda: hand_written_loop(X_train, y_train, epochs), repeats)
+    t_ours = median_time(lambda: ours.fit(X_train, y_train), repeats)
+    t_skorch = median_time(lambda: skorch_net.fit(X_train, y_train), repeats)
+    t_sk = median_time(lambda: sk.fit(X_train, y_train), repeats)
+    acc_ours = ours.score(X_test, y_test)
+    acc_sk = sk.score(X_test, y_test)
+    acc_skorch = (skorch_net.predict(X_test) == y_test).mean()
+    rows = [
+        ("hand-written torch loop", f"{1e3 * t_hand / epochs:.1f}", "1.00", "-"),
+        ("sklearn_histai FeedForwardClassifier", f"{1e3 * t_ours / epochs:.1f}",
+         f"{t_ours / t_hand:.2f}", f"{acc_ours:.4f}"),
+        ("skorch NeuralNetClassifier (defaults)", f"{1e3 * t_skorch / epochs:.1f}",
+         f"{t_skorch / t_hand:.2f}", f"{acc_skorch:.4f}"),
+        ("scikit-learn MLPClassifier", f"{1e3 * t_sk / epochs:.1f}",
+         f"{t_sk / t_hand:.2f}", f"{acc_sk:.4f}"),
+    ]
+    table(f"Feed-forward training, 15k x 50 float32, {epochs} epochs, batch 200, "
+          f"median of {repeats} (ms per epoch; ratio to the hand-written loop)",
+          rows, ["implementation", "ms/epoch", "ratio", "test accuracy"])
+
+    X_pred = X[:5000]
+    module = ours.net_.module_.eval()
+
+    def plain_forward():
+        with torch.inference_mode():
+            module(torch.from_numpy(X_pred)).softmax(1).numpy()
+
+    t_plain = median_time(plain_forward, 20)
+    t_pred = median_time(lambda: ours.predict_proba(X_pred), 20)
+    t_skorch_pred = median_time(lambda: skorch_net.predict_proba(X_pred), 5)
+    t_sk_pred = median_time(lambda: sk.predict_proba(X_pred), 20)
+    rows = [
+        ("plain forward pass", f"{1e3 * t_plain:.2f}", "1.00"),
+        ("sklearn_histai predict_proba", f"{1e3 * t_pred:.2f}", f"{t_pred / t_plain:.2f}"),
+        ("skorch predict_proba", f"{1e3 * t_skorch_pred:.2f}",
+         f"{t_skorch_pred / t_plain:.2f}"),
+        ("scikit-learn MLPClassifier", f"{1e3 * t_sk_pred:.2f}",
+         f"{t_sk_pred / t_plain:.2f}"),
+    ]
+    table("Prediction on 5,000 rows (ms; ratio to a plain forward pass)", rows,
+          ["implementation", "ms", "ratio"])
+
+
+def _busy(stop):
+    while not stop.is_set():
+        sum(i * i for i in range(10_000))
+
+
+def bench_threads(repeats):
+    X, y = make_classification(4000, 20, random_state=0)
+    X = X.astype(np.float32)
+    stop = multiprocessing.Event()
+    busy = multiprocessing.Process(target=_busy, args=(stop,), daemon=True)
+    rows = []
+    for label, contention in [("idle machine", False), ("one core kept busy", True)]:
+        if contention:
+            busy.start()
+        torch.set_num_threads(multiprocessing.cpu_count())
+        t_auto = median_time(lambda: FeedForwardClassifier(
+            max_iter=5, n_iter_no_change=5, tol=0, random_state=0).fit(X, y), repeats)
+        t_all = median_time(lambda: FeedForwardClassifier(
+            max_iter=5, n_iter_no_change=5, tol=0, random_state=0,
+            num_threads=multiprocessing.cpu_count()).fit(X, y), repeats)
+        rows.append((label, f"{t_auto:.3f}", f"{t_all:.3f}", f"{t_all / t_auto:.2f}"))
+    stop.set()
+    busy.join()
+    table(f"Thread-count trap: 5 epochs on 4k x 20 (s, median of {repeats})", rows,
+          ["condition", 'num_threads="auto"', f"{multiprocessing.cpu_count()} threads",
+           "slowdown avoided"])
+
+
+def bench_images(quick):
+    torch.set_num_threads(1)
+    rows = []
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16).astype(np.float32)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0, stratify=y)
+    for name, est in [
+        ("CNNClassifier digits (1, 8, 8)", CNNClassifier(image_shape=(1, 8, 8),
+                                                          max_iter=30, random_state=0)),
+        ("LSTMClassifier digits 8 steps x 8", LSTMClassifier(n_features_per_step=8,
+                                                             max_iter=30, random_state=0)),
+        ("FeedForwardClassifier digits", FeedForwardClassifier(max_iter=30,
+                                                               random_state=0)),
+        ("sklearn MLPClassifier digits", MLPClassifier(max_iter=30, random_state=0)),
+    ]:
+        start = time.perf_counter()
+        est.fit(X_train, y_train)
+        rows.append((name, f"{time.perf_counter() - start:.1f}",
+                     f"{est.score(X_test, y_test):.4f}"))
+    try:
+        from sklearn_histai.datasets import load_fashion_mnist
+
+        X_train, y_train = load_fashion_mnist("train", return_X_y=True)
+        X_test, y_test = load_fashion_mnist("test", return_X_y=True)
+    except FileNotFoundError as exc:
+        print(f"\n(Fashion-MNIST skipped: {exc})")
+    else:
+        if quick:
+            X_train, y_train = X_train[:6000], y_train[:6000]
+        X_train = (X_train / 255).astype(np.float32)
+        X_test = (X_test / 255).astype(np.float32)
+        for name, est in [
+            ("CNNClassifier Fashion-MNIST", CNNClassifier(
+                image_shape=(1, 28, 28), max_iter=3 if quick else 15, batch_size=64,
+                random_state=0, verbose=0)),
+            ("sklearn MLPClassifier Fashion-MNIST", MLPClassifier(
+                max_iter=3 if quick else 15, random_state=0)),
+        ]:
+            start = time.perf_counter()
+            est.fit(X_train, y_train)
+            rows.append((name, f"{time.perf_counter() - start:.1f}",
+                         f"{est.score(X_test, y_test):.4f}"))
+    table("Images and sequences (fit seconds, test accuracy)", rows,
+          ["model", "fit s", "test accuracy"])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and epochs")
+    args = parser.parse_args(argv)
+    repeats = 1 if args.quick else 3
+    bench_feedforward(repeats, epochs=3 if args.quick else 10)
+    bench_threads(repeats)
+    bench_images(args.quick)
+
+
+if __name__ == "__main__":
+    main()

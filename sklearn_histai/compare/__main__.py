@@ -1,0 +1,238 @@
+"""The demo, ``python -m sklearn_histai.compare``: every estimator beside its peer."""
+
+import argparse
+import sys
+import warnings
+
+from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
+
+from sklearn_histai.compare._compare import (
+    _as_records,
+    _is_missing,
+    compare_estimators,
+    estimator_table,
+)
+from sklearn_histai.compare._tasks import TASKS
+from sklearn_histai.utils import all_estimators
+
+_QUICK_FOLDS = 3
+_DEFAULT_FOLDS = 5
+_MAX_ERROR_LENGTH = 200
+
+
+def _format_table(headers, rows, align):
+    """Lay out ``rows`` under ``headers``; ``align`` holds "<" or ">" per column."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+    lines = []
+    for row in [headers, *rows]:
+        cells = [f"{str(cell):{a}{w}}" for cell, a, w in zip(row, align, widths)]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def _format_seconds(seconds):
+    if _is_missing(seconds):
+        return ""
+    if seconds < 1:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds:.2f} s"
+
+
+def format_results(results, n_folds=None):
+    """Return the results of :func:`compare_estimators` as text, one table per task.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame or list of dict
+        The output of :func:`compare_estimators`.
+    n_folds : int, default=None
+        The number of folds, named in each task's heading when given.
+
+    Returns
+    -------
+    text : str
+        The tables, peers indented below the estimators they are the peer of.
+    """
+    records = _as_records(results)
+    blocks = []
+    for task in dict.fromkeys(record["task"] for record in records):
+        rows = [record for record in records if record["task"] == task]
+        scoring = rows[0]["scoring"]
+        heading = f"== {task}"
+        if task in TASKS and TASKS[task].description:
+            heading += f" - {TASKS[task].description}"
+        folds = f", {n_folds}-fold cross-validation" if n_folds else ""
+        heading += f"\n   {scoring} (mean ± std over the folds){folds}"
+        table, errors = [], []
+        for row in rows:
+            if row["error"]:
+                score = "failed (see below)"
+                # The first line says what went wrong; the results keep it all.
+                error = row["error"].strip().splitlines()[0]
+                if len(error) > _MAX_ERROR_LENGTH:
+                    error = error[: _MAX_ERROR_LENGTH - 3] + "..."
+                errors.append(f"   ! {row['estimator']}: {error}")
+            else:
+                score = f"{row['score_mean']:.3f} ± {row['score_std']:.3f}"
+            name = row["estimator"]
+            table.append(
+                [
+                    f"  {name}" if row["peer_of"] else name,
+                    row["library"],
+                    row["era"] or "",
+                    "" if _is_missing(row["year"]) else int(row["year"]),
+                    score,
+                    _format_seconds(row["fit_time"]),
+                    _format_seconds(row["score_time"]),
+                ]
+            )
+        text = _format_table(
+            ["estimator", "library", "era", "year", scoring, "fit", "predict"],
+            table,
+            ["<", "<", "<", ">", ">", ">", ">"],
+        )
+        text = "\n".join("   " + line for line in text.splitlines())
+        blocks.append("\n".join([heading, "", text, *errors]))
+    return "\n\n".join(blocks)
+
+
+def format_estimator_table(table):
+    """Return the output of :func:`estimator_table` as text."""
+    records = _as_records(table)
+    headers = ["name", "era", "year", "input", "reference", "peer"]
+    rows = [
+        [
+            "" if _is_missing(record[key]) else record[key]
+            for key in ["name", "era", "year", "input", "reference", "peer"]
+        ]
+        for record in records
+    ]
+    return _format_table(headers, rows, ["<", "<", ">", "<", "<", "<"])
+
+
+def _replay_warnings(caught):
+    """Show ``caught`` warnings but failures and non-convergence; count the latter.
+
+    Failures are listed under each table, and the estimators run with their
+    defaults, so that a note on non-convergence beats a wall of warnings.
+    """
+    n_unconverged = 0
+    for warning in caught:
+        if issubclass(warning.category, ConvergenceWarning):
+            n_unconverged += 1
+        elif not issubclass(warning.category, FitFailedWarning):
+            warnings.showwarning(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    return n_unconverged
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m sklearn_histai.compare",
+        description=(
+            "Cross-validate every estimator of sklearn_histai beside its "
+            "scikit-learn peer on small data sets bundled with scikit-learn."
+        ),
+    )
+    parser.add_argument(
+        "--tasks",
+        nargs="+",
+        choices=list(TASKS),
+        metavar="TASK",
+        help=f"tasks to run (default: all of {', '.join(TASKS)})",
+    )
+    parser.add_argument(
+        "--estimators",
+        nargs="+",
+        metavar="NAME",
+        help="class names of the estimators to compare (default: all)",
+    )
+    parser.add_argument(
+        "--cv",
+        type=int,
+        metavar="N",
+        help=f"number of folds (default {_DEFAULT_FOLDS}, {_QUICK_FOLDS} if --quick)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help=f"{_QUICK_FOLDS} folds instead of 5"
+    )
+    parser.add_argument(
+        "--plot", metavar="FILE", help="also save a bar plot of the scores to FILE"
+    )
+    parser.add_argument(
+        "--no-peers", action="store_true", help="leave the scikit-learn peers out"
+    )
+    parser.add_argument(
+        "--list",
+        action="store_true",
+        help="print the estimators with their era, year, reference and peer, and exit",
+    )
+    return parser
+
+
+def main(argv=None):
+    """Run the comparison demo with command-line arguments ``argv``.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        The arguments; None reads them from :data:`sys.argv`.
+
+    Returns
+    -------
+    status : int
+        0 on success.
+    """
+    parser = _parser()
+    args = parser.parse_args(argv)
+
+    if args.list:
+        print(format_estimator_table(estimator_table()))
+        return 0
+
+    discovered = dict(all_estimators(type_filter=["classifier", "regressor"]))
+    names = args.estimators or list(discovered)
+    unknown = sorted(set(names) - set(discovered))
+    if unknown:
+        parser.error(
+            f"unknown estimator(s) {', '.join(unknown)}; choose among "
+            f"{', '.join(discovered)}"
+        )
+    if args.cv is not None and args.cv < 2:
+        parser.error(f"--cv must be at least 2, got {args.cv}")
+    n_folds = args.cv or (_QUICK_FOLDS if args.quick else _DEFAULT_FOLDS)
+
+    print(
+        f"Comparing {len(names)} estimator(s) of sklearn_histai with their "
+        f"scikit-learn peers ({n_folds}-fold cross-validation, times per fold).\n"
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        results = compare_estimators(
+            [(name, discovered[name]()) for name in names],
+            args.tasks,
+            cv=n_folds,
+            include_peers=not args.no_peers,
+        )
+    n_unconverged = _replay_warnings(caught)
+    if len(results) == 0:
+        print("No estimator suits the chosen tasks.")
+    print(format_results(results, n_folds=n_folds))
+    if n_unconverged:
+        print(
+            f"\n{n_unconverged} convergence warning(s) hidden: every estimator "
+            "and peer runs with its default settings."
+        )
+
+    if args.plot:
+        from sklearn_histai.compare._plot import plot_comparison
+
+        ax = plot_comparison(results)
+        ax.figure.savefig(args.plot, dpi=120)
+        print(f"\nPlot saved to {args.plot}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

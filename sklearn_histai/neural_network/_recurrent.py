@@ -1,0 +1,478 @@
+"""Recurrent networks (Elman RNN and LSTM) for classification and regression."""
+
+import numbers
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from sklearn_histai.neural_network._base import (
+    BaseNeuralClassifier,
+    BaseNeuralEstimator,
+    BaseNeuralRegressor,
+)
+from sklearn_histai.nn import RecurrentNet
+from sklearn_histai.utils import ModelHistory
+
+_RECURRENT_DOC = """hidden_size : int, default={hidden_size}
+        Hidden units per direction and layer.
+    num_layers : int, default={num_layers}
+        Number of stacked recurrent layers.
+    bidirectional : bool, default={bidirectional}
+        Whether each layer also reads the sequence backwards.
+    dropout : float, default=0.0
+        Dropout between stacked layers and before the output layer.
+    n_features_per_step : int, default=1
+        How to read each row of float input as a sequence: a row of
+        ``T * n_features_per_step`` numbers is ``T`` steps of
+        ``n_features_per_step`` features. Ignored with token ids.
+    vocab_size : int or None, default=None
+        None for float input. An int switches to token-id input: each row is
+        a sequence of integer ids in ``[0, vocab_size)``, embedded by a
+        trainable embedding layer (``TextTokenizer`` produces such rows).
+    embedding_dim : int, default=100
+        Size of the token embeddings (token-id input only).
+    padding_value : "auto", float or None, default="auto"
+        Right padding of variable-length sequences, masked so that it never
+        changes a prediction. "auto" is id 0 for token ids and no padding for
+        float input; with float input, trailing steps whose features all
+        equal ``padding_value`` are padding.
+    embeddings : array-like of shape (vocab_size, embedding_dim) or None, \
+default=None
+        Pretrained embeddings (e.g. GloVe) to start from (token-id input).
+    freeze_embeddings : bool, default=False
+        Whether pretrained ``embeddings`` stay fixed during training."""
+
+
+class _RecurrentMixin:
+    """The architecture parameters and module of the recurrent estimators."""
+
+    _cell = None
+    _parameter_constraints = {
+        **BaseNeuralEstimator._parameter_constraints,
+        "hidden_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "num_layers": [Interval(numbers.Integral, 1, None, closed="left")],
+        "bidirectional": ["boolean"],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "n_features_per_step": [Interval(numbers.Integral, 1, None, closed="left")],
+        "vocab_size": [Interval(numbers.Integral, 2, None, closed="left"), None],
+        "embedding_dim": [Interval(numbers.Integral, 1, None, closed="left")],
+        "padding_value": [StrOptions({"auto"}), numbers.Real, None],
+        "embeddings": ["array-like", None],
+        "freeze_embeddings": ["boolean"],
+    }
+
+    def _padding(self):
+        if self.padding_value == "auto":
+            return 0 if self.vocab_size is not None else None
+        return self.padding_value
+
+    def _check_input(self, X):
+        if self.vocab_size is None:
+            if X.shape[1] % self.n_features_per_step:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, which is not a multiple of "
+                    f"n_features_per_step={self.n_features_per_step}."
+                )
+            return X
+        if not (np.all(X == np.floor(X)) and X.min() >= 0 and X.max() < self.vocab_size):
+            raise ValueError(
+                "With vocab_size set, X must hold integer token ids in "
+                f"[0, vocab_size={self.vocab_size}); got values in "
+                f"[{X.min()}, {X.max()}]."
+            )
+        return X.astype(np.int64)
+
+    def _embeddings(self):
+        if self.embeddings is None:
+            return None
+        embeddings = np.asarray(self.embeddings, dtype=np.float32)
+        if embeddings.ndim != 2 or embeddings.shape[0] != self.vocab_size:
+            raise ValueError(
+                f"embeddings must have shape (vocab_size={self.vocab_size}, "
+                f"embedding_dim); got {embeddings.shape}."
+            )
+        return embeddings
+
+    def _build_module(self):
+        return RecurrentNet(
+            None if self.vocab_size is not None else self.n_features_per_step,
+            self.n_outputs_,
+            cell=self._cell,
+            hidden_size=self.hidden_size,
+            num_layers=self.num_layers,
+            bidirectional=self.bidirectional,
+            dropout=self.dropout,
+            vocab_size=self.vocab_size,
+            embedding_dim=self.embedding_dim,
+            padding_value=self._padding(),
+            embeddings=self._embeddings(),
+            freeze_embeddings=self.freeze_embeddings,
+        )
+
+    def _multiply_adds_per_sample(self, module):
+        # The recurrent weights are applied once per step.
+        steps = self.n_features_in_ // (module.n_features_per_step or 1)
+        return steps * sum(p.numel() for p in module.rnn.parameters())
+
+
+_CLASSIFIER_ATTRIBUTES = """classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    n_features_in_ : int
+        Number of features (steps × features per step, or tokens) seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during ``fit``, when they are all strings.
+    n_outputs_ : int
+        Number of network outputs (the number of classes).
+    n_iter_ : int
+        Number of epochs run.
+    history_ : list of dict
+        Per epoch: ``epoch``, ``train_loss``, ``valid_loss`` and
+        ``valid_score`` (with early stopping) and ``dur`` (seconds).
+    loss_curve_ : list of float
+        The training loss of each epoch.
+    net_ : skorch.NeuralNet
+        The trained skorch network; ``net_.module_`` is the torch module."""
+
+_REGRESSOR_ATTRIBUTES = """n_features_in_ : int
+        Number of features (steps × features per step, or tokens) seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during ``fit``, when they are all strings.
+    n_outputs_ : int
+        Number of targets.
+    y_mean_ : ndarray of shape (n_outputs_,)
+        Mean of the training targets.
+    y_scale_ : ndarray of shape (n_outputs_,)
+        Standard deviation of the training targets (1 where constant).
+    n_iter_ : int
+        Number of epochs run.
+    history_ : list of dict
+        Per epoch: ``epoch``, ``train_loss``, ``valid_loss`` and
+        ``valid_score`` (R², with early stopping) and ``dur`` (seconds).
+    loss_curve_ : list of float
+        The training loss of each epoch (on standardised targets).
+    net_ : skorch.NeuralNet
+        The trained skorch network; ``net_.module_`` is the torch module."""
+
+
+class _RNNMixin(_RecurrentMixin):
+    _cell = "rnn"
+    _doc_pieces = {
+        "architecture_parameters": _RECURRENT_DOC.format(
+            hidden_size=64, num_layers=1, bidirectional=False
+        ),
+        "classifier_attributes": _CLASSIFIER_ATTRIBUTES,
+        "regressor_attributes": _REGRESSOR_ATTRIBUTES,
+    }
+
+
+class _LSTMMixin(_RecurrentMixin):
+    _cell = "lstm"
+    _doc_pieces = {
+        "architecture_parameters": _RECURRENT_DOC.format(
+            hidden_size=128, num_layers=2, bidirectional=True
+        ),
+        "classifier_attributes": _CLASSIFIER_ATTRIBUTES,
+        "regressor_attributes": _REGRESSOR_ATTRIBUTES,
+    }
+
+
+class RNNClassifier(_RNNMixin, BaseNeuralClassifier):
+    """Recurrent neural network classifier (Elman RNN, tanh) in torch.
+
+    Each row is a sequence (of float steps, or of token ids); the final
+    hidden state feeds a linear output layer with a softmax.
+
+    Parameters
+    ----------
+    %(architecture_parameters)s
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss; "balanced" weighs each class
+        inversely to its frequency.
+    %(common_parameters)s
+
+    Attributes
+    ----------
+    %(classifier_attributes)s
+
+    See Also
+    --------
+    LSTMClassifier : Long short-term memory cells, better at long sequences.
+    RNNRegressor : The same network for regression.
+
+    References
+    ----------
+    .. [1] Elman, J. L. (1990). "Finding structure in time." Cognitive
+       Science 14(2).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_histai.neural_network import RNNClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(300, 10))
+    >>> y = (X.sum(axis=1) > 0).astype(int)
+    >>> clf = RNNClassifier(max_iter=50, random_state=0).fit(X[:200], y[:200])
+    >>> clf.score(X[200:], y[200:]) > 0.8
+    True
+    """
+
+    _history = ModelHistory(
+        era="neural",
+        year=1990,
+        reference="Elman (1990)",
+        peer="sklearn.neural_network:MLPClassifier",
+        input="sequence",
+    )
+
+    def __init__(
+        self,
+        *,
+        hidden_size=64,
+        num_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        n_features_per_step=1,
+        vocab_size=None,
+        embedding_dim=100,
+        padding_value="auto",
+        embeddings=None,
+        freeze_embeddings=False,
+        **common,
+    ):
+        super().__init__(**common)
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.n_features_per_step = n_features_per_step
+        self.vocab_size = vocab_size
+        self.embedding_dim = embedding_dim
+        self.padding_value = padding_value
+        self.embeddings = embeddings
+        self.freeze_embeddings = freeze_embeddings
+
+
+class RNNRegressor(_RNNMixin, BaseNeuralRegressor):
+    """Recurrent neural network regressor (Elman RNN, tanh) in torch.
+
+    Each row is a sequence (of float steps, or of token ids); the final
+    hidden state feeds a linear output layer. Targets are standardised
+    internally.
+
+    Parameters
+    ----------
+    %(architecture_parameters)s
+    %(common_parameters)s
+
+    Attributes
+    ----------
+    %(regressor_attributes)s
+
+    See Also
+    --------
+    LSTMRegressor : Long short-term memory cells, better at long sequences.
+    RNNClassifier : The same network for classification.
+
+    References
+    ----------
+    .. [1] Elman, J. L. (1990). "Finding structure in time." Cognitive
+       Science 14(2).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_histai.neural_network import RNNRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(300, 10))
+    >>> y = X.sum(axis=1)
+    >>> reg = RNNRegressor(max_iter=50, random_state=0).fit(X[:200], y[:200])
+    >>> reg.score(X[200:], y[200:]) > 0.8
+    True
+    """
+
+    _history = ModelHistory(
+        era="neural",
+        year=1990,
+        reference="Elman (1990)",
+        peer="sklearn.neural_network:MLPRegressor",
+        input="sequence",
+    )
+
+    def __init__(
+        self,
+        *,
+        hidden_size=64,
+        num_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        n_features_per_step=1,
+        vocab_size=None,
+        embedding_dim=100,
+        padding_value="auto",
+        embeddings=None,
+        freeze_embeddings=False,
+        **common,
+    ):
+        super().__init__(**common)
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.n_features_per_step = n_features_per_step
+        self.vocab_size = vocab_size
+        self.embedding_dim = embedding_dim
+        self.padding_value = padding_value
+        self.embeddings = embeddings
+        self.freeze_embeddings = freeze_embeddings
+
+
+class LSTMClassifier(_LSTMMixin, BaseNeuralClassifier):
+    """Long short-term memory (LSTM) classifier in torch, stacked and bidirectional.
+
+    Each row is a sequence (of float steps, or of token ids); the final
+    hidden states of both directions of the last layer feed a linear output
+    layer with a softmax.
+
+    Parameters
+    ----------
+    %(architecture_parameters)s
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss; "balanced" weighs each class
+        inversely to its frequency.
+    %(common_parameters)s
+
+    Attributes
+    ----------
+    %(classifier_attributes)s
+
+    See Also
+    --------
+    RNNClassifier : The simpler Elman recurrent network.
+    LSTMRegressor : The same network for regression.
+
+    References
+    ----------
+    .. [1] Hochreiter, S. and Schmidhuber, J. (1997). "Long short-term
+       memory." Neural Computation 9(8).
+    .. [2] Schuster, M. and Paliwal, K. K. (1997). "Bidirectional recurrent
+       neural networks." IEEE Trans. Signal Processing 45(11).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_histai.neural_network import LSTMClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = LSTMClassifier(n_features_per_step=8, hidden_size=32, max_iter=20,
+    ...                      random_state=0)
+    >>> clf.fit(X[:1000] / 16, y[:1000]).score(X[1000:] / 16, y[1000:]) > 0.85
+    True
+    """
+
+    _history = ModelHistory(
+        era="neural",
+        year=1997,
+        reference="Hochreiter & Schmidhuber (1997)",
+        peer="sklearn.neural_network:MLPClassifier",
+        input="sequence",
+    )
+
+    def __init__(
+        self,
+        *,
+        hidden_size=128,
+        num_layers=2,
+        bidirectional=True,
+        dropout=0.0,
+        n_features_per_step=1,
+        vocab_size=None,
+        embedding_dim=100,
+        padding_value="auto",
+        embeddings=None,
+        freeze_embeddings=False,
+        **common,
+    ):
+        super().__init__(**common)
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.n_features_per_step = n_features_per_step
+        self.vocab_size = vocab_size
+        self.embedding_dim = embedding_dim
+        self.padding_value = padding_value
+        self.embeddings = embeddings
+        self.freeze_embeddings = freeze_embeddings
+
+
+class LSTMRegressor(_LSTMMixin, BaseNeuralRegressor):
+    """Long short-term memory (LSTM) regressor in torch, stacked and bidirectional.
+
+    Each row is a sequence (of float steps, or of token ids); the final
+    hidden states of both directions of the last layer feed a linear output
+    layer. Targets are standardised internally.
+
+    Parameters
+    ----------
+    %(architecture_parameters)s
+    %(common_parameters)s
+
+    Attributes
+    ----------
+    %(regressor_attributes)s
+
+    See Also
+    --------
+    RNNRegressor : The simpler Elman recurrent network.
+    LSTMClassifier : The same network for classification.
+
+    References
+    ----------
+    .. [1] Hochreiter, S. and Schmidhuber, J. (1997). "Long short-term
+       memory." Neural Computation 9(8).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_histai.neural_network import LSTMRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(300, 10))
+    >>> y = X.sum(axis=1)
+    >>> reg = LSTMRegressor(hidden_size=16, max_iter=30, random_state=0)
+    >>> reg.fit(X[:200], y[:200]).score(X[200:], y[200:]) > 0.8
+    True
+    """
+
+    _history = ModelHistory(
+        era="neural",
+        year=1997,
+        reference="Hochreiter & Schmidhuber (1997)",
+        peer="sklearn.neural_network:MLPRegressor",
+        input="sequence",
+    )
+
+    def __init__(
+        self,
+        *,
+        hidden_size=128,
+        num_layers=2,
+        bidirectional=True,
+        dropout=0.0,
+        n_features_per_step=1,
+        vocab_size=None,
+        embedding_dim=100,
+        padding_value="auto",
+        embeddings=None,
+        freeze_embeddings=False,
+        **common,
+    ):
+        super().__init__(**common)
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.n_features_per_step = n_features_per_step
+        self.vocab_size = vocab_size
+        self.embedding_dim = embedding_dim
+        self.padding_value = padding_value
+        self.embeddings = embeddings
+        self.freeze_embeddings = freeze_embeddings
