@@ -1,4 +1,4 @@
-"""Benchmark the neural estimators against a hand-written torch loop, skorch and sklearn.
+"""Benchmark the neural estimators against a hand-written loop, skorch and sklearn.
 
 Prints, in one run on the same data:
 
@@ -67,7 +67,9 @@ def hand_written_loop(X, y, epochs, batch_size=200, seed=0):
 
 def table(title, rows, columns):
     print(f"\n{title}")
-    widths = [max(len(str(c)), *(len(f"{r[i]}") for r in rows)) for i, c in enumerate(columns)]
+    widths = [
+        max(len(str(c)), *(len(f"{r[i]}") for r in rows)) for i, c in enumerate(columns)
+    ]
     print("  ".join(str(c).ljust(w) for c, w in zip(columns, widths)))
     for row in rows:
         print("  ".join(f"{v}".ljust(w) for v, w in zip(row, widths)))
@@ -79,10 +81,12 @@ def bench_feedforward(repeats, epochs):
     X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
     torch.set_num_threads(1)
 
-    ours = FeedForwardClassifier(max_iter=epochs, tol=0, n_iter_no_change=epochs,
-                                 batch_size=200, random_state=0)
-    sk = MLPClassifier(max_iter=epochs, tol=0, n_iter_no_change=epochs, batch_size=200,
-                       random_state=0)
+    ours = FeedForwardClassifier(
+        max_iter=epochs, tol=0, n_iter_no_change=epochs, batch_size=200, random_state=0
+    )
+    sk = MLPClassifier(
+        max_iter=epochs, tol=0, n_iter_no_change=epochs, batch_size=200, random_state=0
+    )
     from skorch import NeuralNetClassifier
 
     class Module(nn.Module):
@@ -93,10 +97,16 @@ def bench_feedforward(repeats, epochs):
         def forward(self, X):
             return self.net(X)
 
-    skorch_net = NeuralNetClassifier(Module, max_epochs=epochs, batch_size=200,
-                                     optimizer=torch.optim.Adam, lr=1e-3,
-                                     criterion=nn.CrossEntropyLoss, train_split=None,
-                                     verbose=0)
+    skorch_net = NeuralNetClassifier(
+        Module,
+        max_epochs=epochs,
+        batch_size=200,
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        criterion=nn.CrossEntropyLoss,
+        train_split=None,
+        verbose=0,
+    )
     hand_written_loop(X_train[:400], y_train[:400], 1)  # warm-up: torch's lazy imports
     t_hand = median_time(lambda: hand_written_loop(X_train, y_train, epochs), repeats)
     t_ours = median_time(lambda: ours.fit(X_train, y_train), repeats)
@@ -107,16 +117,31 @@ def bench_feedforward(repeats, epochs):
     acc_skorch = (skorch_net.predict(X_test) == y_test).mean()
     rows = [
         ("hand-written torch loop", f"{1e3 * t_hand / epochs:.1f}", "1.00", "-"),
-        ("sklearn_histai FeedForwardClassifier", f"{1e3 * t_ours / epochs:.1f}",
-         f"{t_ours / t_hand:.2f}", f"{acc_ours:.4f}"),
-        ("skorch NeuralNetClassifier (defaults)", f"{1e3 * t_skorch / epochs:.1f}",
-         f"{t_skorch / t_hand:.2f}", f"{acc_skorch:.4f}"),
-        ("scikit-learn MLPClassifier", f"{1e3 * t_sk / epochs:.1f}",
-         f"{t_sk / t_hand:.2f}", f"{acc_sk:.4f}"),
+        (
+            "sklearn_histai FeedForwardClassifier",
+            f"{1e3 * t_ours / epochs:.1f}",
+            f"{t_ours / t_hand:.2f}",
+            f"{acc_ours:.4f}",
+        ),
+        (
+            "skorch NeuralNetClassifier (defaults)",
+            f"{1e3 * t_skorch / epochs:.1f}",
+            f"{t_skorch / t_hand:.2f}",
+            f"{acc_skorch:.4f}",
+        ),
+        (
+            "scikit-learn MLPClassifier",
+            f"{1e3 * t_sk / epochs:.1f}",
+            f"{t_sk / t_hand:.2f}",
+            f"{acc_sk:.4f}",
+        ),
     ]
-    table(f"Feed-forward training, 15k x 50 float32, {epochs} epochs, batch 200, "
-          f"median of {repeats} (ms per epoch; ratio to the hand-written loop)",
-          rows, ["implementation", "ms/epoch", "ratio", "test accuracy"])
+    table(
+        f"Feed-forward training, 15k x 50 float32, {epochs} epochs, batch 200, "
+        f"median of {repeats} (ms per epoch; ratio to the hand-written loop)",
+        rows,
+        ["implementation", "ms/epoch", "ratio", "test accuracy"],
+    )
 
     X_pred = X[:5000]
     module = ours.net_.module_.eval()
@@ -131,14 +156,27 @@ def bench_feedforward(repeats, epochs):
     t_sk_pred = median_time(lambda: sk.predict_proba(X_pred), 20)
     rows = [
         ("plain forward pass", f"{1e3 * t_plain:.2f}", "1.00"),
-        ("sklearn_histai predict_proba", f"{1e3 * t_pred:.2f}", f"{t_pred / t_plain:.2f}"),
-        ("skorch predict_proba", f"{1e3 * t_skorch_pred:.2f}",
-         f"{t_skorch_pred / t_plain:.2f}"),
-        ("scikit-learn MLPClassifier", f"{1e3 * t_sk_pred:.2f}",
-         f"{t_sk_pred / t_plain:.2f}"),
+        (
+            "sklearn_histai predict_proba",
+            f"{1e3 * t_pred:.2f}",
+            f"{t_pred / t_plain:.2f}",
+        ),
+        (
+            "skorch predict_proba",
+            f"{1e3 * t_skorch_pred:.2f}",
+            f"{t_skorch_pred / t_plain:.2f}",
+        ),
+        (
+            "scikit-learn MLPClassifier",
+            f"{1e3 * t_sk_pred:.2f}",
+            f"{t_sk_pred / t_plain:.2f}",
+        ),
     ]
-    table("Prediction on 5,000 rows (ms; ratio to a plain forward pass)", rows,
-          ["implementation", "ms", "ratio"])
+    table(
+        "Prediction on 5,000 rows (ms; ratio to a plain forward pass)",
+        rows,
+        ["implementation", "ms", "ratio"],
+    )
 
 
 def _busy(stop):
@@ -156,17 +194,35 @@ def bench_threads(repeats):
         if contention:
             busy.start()
         torch.set_num_threads(multiprocessing.cpu_count())
-        t_auto = median_time(lambda: FeedForwardClassifier(
-            max_iter=5, n_iter_no_change=5, tol=0, random_state=0).fit(X, y), repeats)
-        t_all = median_time(lambda: FeedForwardClassifier(
-            max_iter=5, n_iter_no_change=5, tol=0, random_state=0,
-            num_threads=multiprocessing.cpu_count()).fit(X, y), repeats)
+        t_auto = median_time(
+            lambda: FeedForwardClassifier(
+                max_iter=5, n_iter_no_change=5, tol=0, random_state=0
+            ).fit(X, y),
+            repeats,
+        )
+        t_all = median_time(
+            lambda: FeedForwardClassifier(
+                max_iter=5,
+                n_iter_no_change=5,
+                tol=0,
+                random_state=0,
+                num_threads=multiprocessing.cpu_count(),
+            ).fit(X, y),
+            repeats,
+        )
         rows.append((label, f"{t_auto:.3f}", f"{t_all:.3f}", f"{t_all / t_auto:.2f}"))
     stop.set()
     busy.join()
-    table(f"Thread-count trap: 5 epochs on 4k x 20 (s, median of {repeats})", rows,
-          ["condition", 'num_threads="auto"', f"{multiprocessing.cpu_count()} threads",
-           "slowdown avoided"])
+    table(
+        f"Thread-count trap: 5 epochs on 4k x 20 (s, median of {repeats})",
+        rows,
+        [
+            "condition",
+            'num_threads="auto"',
+            f"{multiprocessing.cpu_count()} threads",
+            "slowdown avoided",
+        ],
+    )
 
 
 def bench_images(quick):
@@ -174,20 +230,33 @@ def bench_images(quick):
     rows = []
     X, y = load_digits(return_X_y=True)
     X = (X / 16).astype(np.float32)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0, stratify=y)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, random_state=0, stratify=y
+    )
     for name, est in [
-        ("CNNClassifier digits (1, 8, 8)", CNNClassifier(image_shape=(1, 8, 8),
-                                                          max_iter=30, random_state=0)),
-        ("LSTMClassifier digits 8 steps x 8", LSTMClassifier(n_features_per_step=8,
-                                                             max_iter=30, random_state=0)),
-        ("FeedForwardClassifier digits", FeedForwardClassifier(max_iter=30,
-                                                               random_state=0)),
+        (
+            "CNNClassifier digits (1, 8, 8)",
+            CNNClassifier(image_shape=(1, 8, 8), max_iter=30, random_state=0),
+        ),
+        (
+            "LSTMClassifier digits 8 steps x 8",
+            LSTMClassifier(n_features_per_step=8, max_iter=30, random_state=0),
+        ),
+        (
+            "FeedForwardClassifier digits",
+            FeedForwardClassifier(max_iter=30, random_state=0),
+        ),
         ("sklearn MLPClassifier digits", MLPClassifier(max_iter=30, random_state=0)),
     ]:
         start = time.perf_counter()
         est.fit(X_train, y_train)
-        rows.append((name, f"{time.perf_counter() - start:.1f}",
-                     f"{est.score(X_test, y_test):.4f}"))
+        rows.append(
+            (
+                name,
+                f"{time.perf_counter() - start:.1f}",
+                f"{est.score(X_test, y_test):.4f}",
+            )
+        )
     try:
         from sklearn_histai.datasets import load_fashion_mnist
 
@@ -201,18 +270,35 @@ def bench_images(quick):
         X_train = (X_train / 255).astype(np.float32)
         X_test = (X_test / 255).astype(np.float32)
         for name, est in [
-            ("CNNClassifier Fashion-MNIST", CNNClassifier(
-                image_shape=(1, 28, 28), max_iter=3 if quick else 15, batch_size=64,
-                random_state=0, verbose=0)),
-            ("sklearn MLPClassifier Fashion-MNIST", MLPClassifier(
-                max_iter=3 if quick else 15, random_state=0)),
+            (
+                "CNNClassifier Fashion-MNIST",
+                CNNClassifier(
+                    image_shape=(1, 28, 28),
+                    max_iter=3 if quick else 15,
+                    batch_size=64,
+                    random_state=0,
+                    verbose=0,
+                ),
+            ),
+            (
+                "sklearn MLPClassifier Fashion-MNIST",
+                MLPClassifier(max_iter=3 if quick else 15, random_state=0),
+            ),
         ]:
             start = time.perf_counter()
             est.fit(X_train, y_train)
-            rows.append((name, f"{time.perf_counter() - start:.1f}",
-                         f"{est.score(X_test, y_test):.4f}"))
-    table("Images and sequences (fit seconds, test accuracy)", rows,
-          ["model", "fit s", "test accuracy"])
+            rows.append(
+                (
+                    name,
+                    f"{time.perf_counter() - start:.1f}",
+                    f"{est.score(X_test, y_test):.4f}",
+                )
+            )
+    table(
+        "Images and sequences (fit seconds, test accuracy)",
+        rows,
+        ["model", "fit s", "test accuracy"],
+    )
 
 
 def main(argv=None):

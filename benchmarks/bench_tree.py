@@ -78,8 +78,10 @@ def _run(task, n_samples, n_features, repeats):
         model = getattr(module, f"DecisionTree{name}")(
             max_depth=MAX_DEPTH, random_state=0
         )
-        fit_time, _ = _median_time(lambda: model.fit(X_train, y_train), n_repeats)
-        predict_time, _ = _median_time(lambda: model.predict(X_test), max(3, repeats))
+        fit_time, _ = _median_time(lambda m=model: m.fit(X_train, y_train), n_repeats)
+        predict_time, _ = _median_time(
+            lambda m=model: m.predict(X_test), max(3, repeats)
+        )
         row[label] = (fit_time, predict_time, model.score(X_test, y_test))
     return row
 

@@ -207,28 +207,36 @@ def main(argv=None):
         f"Comparing {len(names)} estimator(s) of sklearn_histai with their "
         f"scikit-learn peers ({n_folds}-fold cross-validation, times per fold).\n"
     )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        results = compare_estimators(
-            [(name, discovered[name]()) for name in names],
-            args.tasks,
-            cv=n_folds,
-            include_peers=not args.no_peers,
-        )
-    n_unconverged = _replay_warnings(caught)
-    if len(results) == 0:
+    estimators = [(name, discovered[name]()) for name in names]
+    all_records, n_unconverged = [], 0
+    # Task by task, so that each table shows as soon as it is ready.
+    for task in args.tasks or list(TASKS):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            results = compare_estimators(
+                estimators,
+                [task],
+                cv=n_folds,
+                include_peers=not args.no_peers,
+            )
+        n_unconverged += _replay_warnings(caught)
+        records = _as_records(results)
+        if records:
+            print(format_results(records, n_folds=n_folds) + "\n", flush=True)
+        all_records.extend(records)
+
+    if not all_records:
         print("No estimator suits the chosen tasks.")
-    print(format_results(results, n_folds=n_folds))
     if n_unconverged:
         print(
-            f"\n{n_unconverged} convergence warning(s) hidden: every estimator "
+            f"{n_unconverged} convergence warning(s) hidden: every estimator "
             "and peer runs with its default settings."
         )
 
     if args.plot:
         from sklearn_histai.compare._plot import plot_comparison
 
-        ax = plot_comparison(results)
+        ax = plot_comparison(all_records)
         ax.figure.savefig(args.plot, dpi=120)
         print(f"\nPlot saved to {args.plot}")
     return 0

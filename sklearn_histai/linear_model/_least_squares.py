@@ -235,10 +235,10 @@ class LeastSquaresRegressor(RegressorMixin, BaseEstimator):
         failed).
 
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
+        Number of features seen during ``fit``.
 
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X`
+        Names of features seen during ``fit``. Defined only when `X`
         has feature names that are all strings.
 
     See Also
@@ -376,7 +376,7 @@ class LeastSquaresRegressor(RegressorMixin, BaseEstimator):
                 f"solution was computed by {self.solver_!r} instead, with rank "
                 f"{self.rank_} out of {n_features} features.",
                 IllConditionedWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
 
         coef = theta.T

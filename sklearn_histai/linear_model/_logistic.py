@@ -1,12 +1,13 @@
 """Maximum-likelihood logistic regression, binary and multinomial, by Newton."""
 
 import warnings
+from functools import cached_property
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from scipy import linalg
-from scipy.special import expit, log_expit, log_softmax, softmax
+from scipy.special import expit, log_expit, log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -80,12 +81,19 @@ class _LogisticObjective:
         self.fit_intercept = fit_intercept
         self.n_features = X.shape[1]
         self.sparse = sp.issparse(X)
-        self.mean = np.asarray(safe_sparse_dot(self.s, X)).ravel()
         if self.binary:
             self.sy = self.s * y
         else:
             self.onehot = np.arange(n_classes)[:, None] == y
         self._X_squared = None
+        n_params = self.n_outputs * (self.n_features + fit_intercept)
+        n_kept = max(_HESSIAN_MIN_SAMPLES, _HESSIAN_SAMPLES_PER_PARAM * n_params)
+        self.hessian_stride = max(1, X.shape[0] // n_kept)
+
+    @cached_property
+    def mean(self):
+        """The weighted mean of the features, for the centred coordinates."""
+        return np.asarray(safe_sparse_dot(self.s, self.X)).ravel()
 
     # -- the linear predictor and its transpose ------------------------------
     def raw(self, W):
@@ -224,17 +232,14 @@ class _LogisticObjective:
         """Return the explicit Hessian in model coordinates (dense X only).
 
         The rows and columns follow ``W.ravel()``. On tall data the loss
-        part is estimated on every k-th sample only, with at least
-        ``_HESSIAN_SAMPLES_PER_PARAM`` samples per parameter: the Hessian
-        then costs a fraction of a pass over X. The Newton direction is
-        slightly less exact, the gradient (and so the optimum) is exact, and
-        each iteration still divides the error by a large factor.
+        part is estimated on every ``hessian_stride``-th sample only: the
+        Hessian then costs a fraction of a pass over X. The Newton direction
+        is slightly less exact, the gradient (and so the optimum) is exact,
+        and each iteration still divides the error by a large factor.
         """
         p, K = self.n_features, self.n_outputs
         q = p + self.fit_intercept
-        n_samples = self.X.shape[0]
-        n_kept = max(_HESSIAN_MIN_SAMPLES, _HESSIAN_SAMPLES_PER_PARAM * K * q)
-        stride = max(1, n_samples // n_kept)
+        stride = self.hessian_stride
         X, proba, s = self.X[::stride], proba[:, ::stride], self.s[::stride]
         s = s / s.sum()
         H = np.zeros((K * q, K * q))
@@ -408,15 +413,17 @@ def _newton(objective, W, solver, tol, max_iter):
 
     It stops when the largest entry of the gradient is at most ``tol`` and
     the last Newton step predicted a decrease of the objective of at most
-    ``tol**2`` (the Newton decrement; Newton's method converging
-    quadratically, what remains is far smaller). Returns the parameters, the
+    ``tol**2`` (the Newton decrement: what remains after it is far smaller)
+    or below the rounding of the objective. Returns the parameters, the
     number of iterations, and "converged", "max_iter" or "line_search".
     """
     Z, f, G, proba = objective.evaluate(W)
     predicted_decrease = np.inf
     n_iter = 0
     while True:
-        if np.max(np.abs(G)) <= tol and predicted_decrease <= tol**2:
+        if np.max(np.abs(G)) <= tol and predicted_decrease <= max(
+            tol**2, 16 * _EPS * abs(f)
+        ):
             return W, n_iter, "converged"
         if n_iter == max_iter:
             return W, n_iter, "max_iter"
@@ -436,6 +443,10 @@ def _newton(objective, W, solver, tol, max_iter):
             return W, n_iter, "line_search"
         predicted_decrease = -0.5 * slope
         if trial is not None and _sufficient_decrease(f, trial[1], 1.0, slope):
+            if np.linalg.norm(trial[2]) > 0.25 * np.linalg.norm(G):
+                # A full step that divides the gradient by less than 4: the
+                # subsampled Hessian is too rough, take four times more rows.
+                objective.hessian_stride = max(1, objective.hessian_stride // 4)
             W = W + step
             Z, f, G, proba = trial
             continue
@@ -485,9 +496,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     tol : float, default=1e-4
         Stop when the largest absolute entry of the gradient of the
-        objective, divided by ``C * sum(w)``, is at most ``tol``. This is the
-        criterion of scikit-learn's solvers; Newton's method usually ends far
-        below it.
+        objective, divided by ``C * sum(w)``, is at most ``tol`` (the
+        criterion of scikit-learn's solvers) and the last Newton step
+        predicted a decrease of that objective of at most ``tol**2``.
 
     max_iter : int, default=100
         Maximum number of Newton iterations.
@@ -512,10 +523,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         How the Newton systems were solved.
 
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
+        Number of features seen during ``fit``.
 
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X`
+        Names of features seen during ``fit``. Defined only when `X`
         has feature names that are all strings.
 
     See Also
@@ -526,28 +537,32 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     Notes
     -----
-    The solver is Newton's method with a backtracking line search,
-    stopped when the gradient falls below ``tol``. The log-loss is smooth
-    and, with the penalty, strongly convex, so Newton's method converges
-    quadratically: a handful of iterations reach an optimum far more precise
-    than the tolerance asks for. Each iteration solves the Newton system
-    ``H d = -g`` in one of two ways:
+    The solver is Newton's method with a backtracking line search, started
+    from the intercept-only model. The log-loss is smooth and, with the
+    penalty, strongly convex, so Newton's method converges quadratically: a
+    handful of iterations reach an optimum more precise than the tolerance
+    asks for. It stops when the gradient is below ``tol`` and the predicted
+    decrease of the objective below ``tol**2``. Each iteration solves the
+    Newton system ``H d = -g`` in one of two ways:
 
     - ``"newton-cholesky"``, for dense X with at most 300 parameters: the
-      Hessian is built block of rows by block of rows with matrix-matrix
-      products (BLAS-3) and factorised by Cholesky. For a tall X this costs
-      about two passes over the data per iteration, against the dozens of
-      passes of a quasi-Newton method.
+      Hessian is built with matrix-matrix products (BLAS-3) and factorised
+      by Cholesky. On tall data it is estimated on every k-th row, at least
+      50 rows per parameter (sub-sampled Newton, [3]_), with more rows when
+      the iterations contract slowly; the gradient, read from X block of
+      rows by block of rows in one pass, stays exact, and so does the
+      optimum.
     - ``"newton-cg"`` otherwise, in particular for sparse bag-of-words input
       with many columns: a truncated conjugate gradient on Hessian-vector
-      products (Nash, 2000), preconditioned by the Hessian diagonal, in
-      coordinates where the features are centred. It needs only products
-      with ``X`` and ``X.T``, never a matrix of size n_features squared.
+      products [2]_, preconditioned by the Hessian diagonal, in coordinates
+      where the features are centred. It needs only products with ``X`` and
+      ``X.T``, never a matrix of size n_features squared.
 
-    Newton-CG was preferred to SciPy's L-BFGS-B, which scikit-learn uses by
-    default: on 100,000 sparse features the bookkeeping of L-BFGS-B costs
-    more per iteration than the sparse products themselves, and the Newton
-    iterations carry their accuracy to the tolerance in fewer passes.
+    Newton's method was preferred to SciPy's L-BFGS-B, which scikit-learn
+    uses by default: on tall dense data a Newton iteration costs about one
+    pass over X, like an L-BFGS iteration, and far fewer are needed to reach
+    the same objective; on 100,000 sparse features the bookkeeping of
+    L-BFGS-B costs more per iteration than the sparse products themselves.
 
     References
     ----------
@@ -555,9 +570,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
        of the Royal Statistical Society B, 20(2), 215-242, 1958.
     .. [2] S. G. Nash, "A survey of truncated-Newton methods", Journal of
        Computational and Applied Mathematics, 124, 45-59, 2000.
-    .. [3] C.-J. Lin, R. C. Weng and S. S. Keerthi, "Trust region Newton
-       method for large-scale logistic regression", Journal of Machine
-       Learning Research, 9, 627-650, 2008.
+    .. [3] F. Roosta-Khorasani and M. W. Mahoney, "Sub-sampled Newton
+       methods", Mathematical Programming, 174, 293-326, 2019.
 
     Examples
     --------
@@ -633,15 +647,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         weights = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
+        self._class_totals(y_encoded, weights)
         weights = weights * self._class_weights(y, y_encoded, weights)[y_encoded]
-        class_totals = np.bincount(y_encoded, weights=weights, minlength=n_classes)
-        if np.any(class_totals <= 0.0):
-            empty = self.classes_[class_totals <= 0.0].tolist()
-            raise ValueError(
-                f"The classes {empty} have a total sample weight of zero (from "
-                "sample_weight and class_weight): their intercepts would be "
-                "infinite. Every class in y needs a positive weight."
-            )
+        class_totals = self._class_totals(y_encoded, weights)
 
         objective = _LogisticObjective(
             X,
@@ -686,7 +694,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 f"gradient fell below tol={self.tol}. Increase max_iter, scale "
                 "the data, or loosen tol.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         self.n_iter_ = np.array([n_iter], dtype=np.int32)
         self.coef_ = W[:, : X.shape[1]].copy()
@@ -698,14 +706,25 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             self.intercept_ = np.zeros(objective.n_outputs)
         return self
 
+    def _class_totals(self, y_encoded, weights):
+        """Return the total weight of each class; all must be positive."""
+        totals = np.bincount(y_encoded, weights=weights, minlength=len(self.classes_))
+        if not np.all(totals > 0.0):
+            empty = self.classes_[~(totals > 0.0)].tolist()
+            raise ValueError(
+                f"The classes {empty} have a total sample weight of zero (from "
+                "sample_weight and class_weight): their intercepts would be "
+                "infinite. Every class in y needs a positive weight."
+            )
+        return totals
+
     def _class_weights(self, y, y_encoded, sample_weight):
         """Return the weight of each class, in the order of ``classes_``."""
         if isinstance(self.class_weight, str):
             counts = np.bincount(
                 y_encoded, weights=sample_weight, minlength=len(self.classes_)
             )
-            with np.errstate(divide="ignore"):
-                return counts.sum() / (len(self.classes_) * counts)
+            return counts.sum() / (len(self.classes_) * counts)
         return compute_class_weight(self.class_weight, classes=self.classes_, y=y)
 
     def decision_function(self, X):
@@ -760,11 +779,16 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """
         scores = self.decision_function(X)
         if scores.ndim == 1:
-            proba = np.empty((scores.shape[0], 2))
-            proba[:, 1] = expit(scores)
-            proba[:, 0] = expit(-scores)
-            return proba
-        return softmax(scores, axis=1)
+            # sigmoid(-s) rather than 1 - sigmoid(s): the probability of
+            # classes_[0] keeps its relative precision when it is tiny.
+            proba = np.empty((2, scores.shape[0]))
+            expit(scores, out=proba[1])
+            expit(np.negative(scores, out=scores), out=proba[0])
+            return proba.T
+        scores -= scores.max(axis=1, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(axis=1, keepdims=True)
+        return scores
 
     def predict_log_proba(self, X):
         """Return the logarithm of the probability of each class.

@@ -9,9 +9,6 @@ from contextlib import contextmanager
 
 import numpy as np
 import torch
-from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
-from skorch.helper import predefined_split
-from skorch.history import History
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -31,6 +28,9 @@ from sklearn.utils.validation import (
     check_is_fitted,
     validate_data,
 )
+from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
+from skorch.helper import predefined_split
+from skorch.history import History
 from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
 
@@ -42,6 +42,7 @@ from sklearn_histai.neural_network._skorch import (
     WarmupDecay,
     WeightedNet,
     _state_copy,
+    _take,
     autocast_context,
 )
 
@@ -168,10 +169,9 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         "verbose": ["verbose"],
     }
 
-    # Float rows keep their precision and the network computes in it (as
-    # scikit-learn's MLP does); other dtypes become float32. Token-id
-    # estimators override this with int64.
-    _input_dtype = (np.float32, np.float64)
+    # float32 rows stay float32; everything else becomes float64, as in
+    # scikit-learn (whose MLP also computes in the input's precision).
+    _input_dtype = (np.float64, np.float32)
     _accepts_class_weight = False
     # Docstring pieces substituted for ``%(name)s`` in subclass docstrings.
     _doc_pieces = {}
@@ -301,7 +301,25 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         tags.input_tags.sparse = False
         return tags
 
-    def _as_tensor(self, X):
+    def _compute_dtype(self, X, device):
+        """The float dtype the network trains in, chosen at the first fit.
+
+        On the CPU, float32 and float64 rows keep their precision (as in
+        scikit-learn's MLP); token ids train in float32, and so does every
+        input on GPUs, which are built for float32.
+        """
+        if device == "cpu" and X.dtype == np.float64:
+            return torch.float64
+        return torch.float32
+
+    def _to_tensors(self, X, float_dtype):
+        """The validated input as a tensor (or a dict of tensors) for the module.
+
+        Float rows are cast to ``float_dtype``; integer rows (token ids) are
+        kept. Estimators with other input (e.g. raw text) override this.
+        """
+        if X.dtype.kind == "f":
+            X = X.astype(_NUMPY_DTYPES[float_dtype], copy=False)
         X = np.ascontiguousarray(X)
         # torch cannot wrap read-only memory (e.g. a read-only memmap).
         return torch.from_numpy(X if X.flags.writeable else X.copy())
@@ -400,20 +418,14 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         sample_weight = sample_weight * self._class_sample_weight(targets)
         device = self._resolve_device()
         if self._continuing():
-            dtype = _module_dtype(self.net_.module_)
-        elif device == "cpu":
-            dtype = _TORCH_DTYPES.get(X.dtype.type, torch.float32)
+            float_dtype = _module_dtype(self.net_.module_)
         else:
-            # GPUs are built for float32; float64 is many times slower there.
-            dtype = torch.float32
-        if dtype.is_floating_point:
-            X = X.astype(torch.empty(0, dtype=dtype).numpy().dtype, copy=False)
-            if targets.dtype.kind == "f":
-                targets = targets.astype(X.dtype, copy=False)
-        float_dtype = dtype if dtype.is_floating_point else torch.float32
+            float_dtype = self._compute_dtype(X, device)
+        if targets.dtype.kind == "f":
+            targets = targets.astype(_NUMPY_DTYPES[float_dtype], copy=False)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         dataset = TensorDataset(
-            self._as_tensor(X),
+            self._to_tensors(X, float_dtype),
             torch.from_numpy(targets),
             torch.from_numpy(sample_weight).to(float_dtype),
         )
@@ -443,6 +455,10 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         self._record_training(net, epochs_before)
         return self
 
+    def _initial_learning_rate(self):
+        """The learning rate the optimizer starts from; subclasses may resolve it."""
+        return self.learning_rate
+
     def _continuing(self):
         return self.warm_start and hasattr(self, "net_")
 
@@ -456,7 +472,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
             criterion=self._criterion(),
             criterion__reduction="none",
             optimizer=_OPTIMIZERS[self.optimizer],
-            lr=self.learning_rate,
+            lr=self._initial_learning_rate(),
             max_epochs=self.max_iter,
             batch_size=batch_size,
             iterator_train=BatchIterator,
@@ -494,33 +510,42 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
             )
 
     def _forward(self, X):
-        """Network outputs for validated rows, in bounded memory, as float64."""
+        """Network outputs for validated input, in bounded memory, as float64."""
         check_is_fitted(self)
         module = self.net_.module_
         device = self.net_.device
         precision = self.net_.precision
+        inputs = self._to_tensors(X, _module_dtype(module))
+        n_rows = len(
+            next(iter(inputs.values())) if isinstance(inputs, dict) else inputs
+        )
+        chunk = self._predict_chunk_size
         module.eval()
         outputs = []
-        n_threads = self._threads_for(module, min(len(X), self._predict_chunk_size))
+        n_threads = self._threads_for(module, min(n_rows, chunk))
         with self._torch_threads(n_threads), torch.inference_mode():
-            for start in range(0, len(X), self._predict_chunk_size):
-                batch = self._as_tensor(X[start : start + self._predict_chunk_size])
+            for start in range(0, n_rows, chunk):
+                batch = _to_device(_take(inputs, slice(start, start + chunk)), device)
                 with autocast_context(device, precision):
-                    output = module(batch.to(device, dtype=_input_dtype_of(module, batch)))
+                    if isinstance(batch, dict):
+                        output = module(**batch)
+                    else:
+                        output = module(batch)
                 outputs.append(output.float().cpu())
         return torch.cat(outputs).numpy().astype(np.float64)
 
 
-_TORCH_DTYPES = {np.float32: torch.float32, np.float64: torch.float64}
+_NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
 
 
 def _module_dtype(module):
     return next(module.parameters()).dtype
 
 
-def _input_dtype_of(module, batch):
-    """Float input follows the module's dtype; token ids stay integers."""
-    return _module_dtype(module) if batch.is_floating_point() else batch.dtype
+def _to_device(inputs, device):
+    if isinstance(inputs, dict):
+        return {key: value.to(device) for key, value in inputs.items()}
+    return inputs.to(device)
 
 
 def _silent(*args, **kwargs):

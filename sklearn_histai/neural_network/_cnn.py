@@ -1,4 +1,4 @@
-"""Convolutional networks (LeNet-style) for classification and regression."""
+"""Convolutional networks for images (LeNet-style) and text (Kim's), by estimators."""
 
 import math
 import numbers
@@ -11,7 +11,12 @@ from sklearn_histai.neural_network._base import (
     BaseNeuralEstimator,
     BaseNeuralRegressor,
 )
-from sklearn_histai.nn import LeNet
+from sklearn_histai.neural_network._tokens import (
+    TOKEN_PARAMETER_CONSTRAINTS,
+    TOKEN_PARAMETERS_DOC,
+    _TokenInputMixin,
+)
+from sklearn_histai.nn import LeNet, TextCNN
 from sklearn_histai.nn._activations import ACTIVATIONS
 from sklearn_histai.utils import ModelHistory
 
@@ -19,34 +24,53 @@ _CNN_DOC = """image_shape : tuple of int (channels, height, width) or None, defa
         How to read each flat row as an image, e.g. ``(1, 8, 8)`` for 64
         columns; ``channels * height * width`` must equal the number of
         features. None reads each row as a 1-D signal of one channel and
-        convolves along the feature axis.
+        convolves along the feature axis. Ignored with token ids.
     channels : tuple of int, default=(10, 20)
-        Output channels of each convolution (each followed by 2×2 pooling).
+        Output channels of each convolution (each followed by 2×2 pooling);
+        not used with token ids.
     kernel_size : int, default=5
         Side of the convolution kernels; inputs are zero-padded so that any
-        size works, down to a single feature.
+        size works, down to a single feature. Not used with token ids.
     dense_size : int, default=50
-        Width of the dense layer after the convolutions.
+        Width of the dense layer after the convolutions; not used with
+        token ids.
     activation : {"relu", "tanh", "logistic", "gelu", "identity"}, default="relu"
         Activation after each convolution and the dense layer.
     dropout : float, default=0.0
-        Dropout probability before the output layer."""
+        Dropout probability before the output layer.
+    """ + TOKEN_PARAMETERS_DOC.format(embedding_dim=100) + """
+    filter_sizes : tuple of int, default=(3, 4, 5)
+        Token-id input: the widths (in tokens) of the text convolutions.
+    num_filters : int, default=100
+        Token-id input: the filters of each width."""
 
 
-class _CNNMixin:
-    """The architecture parameters and module of the convolutional estimators."""
+class _CNNMixin(_TokenInputMixin):
+    """The architecture parameters and module of the convolutional estimators.
+
+    Float rows go through a LeNet-style network; with ``vocab_size`` set,
+    rows of token ids go through Kim's text CNN.
+    """
 
     _doc_pieces = {"architecture_parameters": _CNN_DOC}
 
     _parameter_constraints = {
         **BaseNeuralEstimator._parameter_constraints,
+        **TOKEN_PARAMETER_CONSTRAINTS,
         "image_shape": [tuple, list, None],
         "channels": [tuple, list],
         "kernel_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "dense_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "filter_sizes": [tuple, list],
+        "num_filters": [Interval(numbers.Integral, 1, None, closed="left")],
     }
+
+    def _check_input(self, X):
+        if self.vocab_size is None:
+            return X
+        return self._check_token_ids(X)
 
     def _input_shape(self):
         if self.image_shape is None:
@@ -61,6 +85,28 @@ class _CNNMixin:
         return shape
 
     def _build_module(self):
+        if self.vocab_size is not None:
+            filter_sizes = tuple(self.filter_sizes)
+            if not filter_sizes or not all(
+                isinstance(width, numbers.Integral) and width >= 1
+                for width in filter_sizes
+            ):
+                raise ValueError(
+                    "filter_sizes must be a non-empty tuple of positive "
+                    f"integers; got {self.filter_sizes!r}."
+                )
+            return TextCNN(
+                self.vocab_size,
+                self.n_outputs_,
+                embedding_dim=self.embedding_dim,
+                filter_sizes=filter_sizes,
+                num_filters=self.num_filters,
+                activation=self.activation,
+                dropout=self.dropout,
+                padding_value=self._token_padding(),
+                embeddings=self._pretrained_embeddings(),
+                freeze_embeddings=self.freeze_embeddings,
+            )
         return LeNet(
             self._input_shape(),
             self.n_outputs_,
@@ -73,7 +119,10 @@ class _CNNMixin:
 
     def _multiply_adds_per_sample(self, module):
         # A convolution kernel is applied at every position of its input.
-        positions = math.prod(module.input_shape[1:])
+        if isinstance(module, TextCNN):
+            positions = self.n_features_in_
+        else:
+            positions = math.prod(module.input_shape[1:])
         return sum(
             layer.weight.numel() * positions
             if isinstance(layer, nn.Conv1d | nn.Conv2d)
@@ -88,6 +137,12 @@ class CNNClassifier(_CNNMixin, BaseNeuralClassifier):
     The default architecture is the classic LeNet-style network: a 5×5
     convolution with 10 channels, max-pooling, a 5×5 convolution with 20
     channels, max-pooling, a dense layer of 50 units and the output layer.
+
+    With ``vocab_size`` set, each row is a sequence of token ids (e.g. from
+    :class:`~sklearn_histai.text.TextTokenizer`) and the network is Kim's
+    text CNN: embeddings, convolutions of widths ``filter_sizes`` with
+    ``num_filters`` filters each, max-over-time pooling that ignores the
+    padding, dropout and the output layer.
 
     Parameters
     ----------
@@ -126,6 +181,8 @@ class CNNClassifier(_CNNMixin, BaseNeuralClassifier):
     ----------
     .. [1] LeCun, Y., Bottou, L., Bengio, Y. and Haffner, P. (1998).
        "Gradient-based learning applied to document recognition." Proc. IEEE.
+    .. [2] Kim, Y. (2014). "Convolutional neural networks for sentence
+       classification." EMNLP.
 
     Examples
     --------
@@ -134,6 +191,17 @@ class CNNClassifier(_CNNMixin, BaseNeuralClassifier):
     >>> X, y = load_digits(return_X_y=True)
     >>> clf = CNNClassifier(image_shape=(1, 8, 8), max_iter=20, random_state=0)
     >>> clf.fit(X[:1000] / 16, y[:1000]).score(X[1000:] / 16, y[1000:]) > 0.9
+    True
+
+    Token ids, right-padded with 0, through the text CNN:
+
+    >>> import numpy as np
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randint(1, 50, size=(200, 12))
+    >>> y = (X == 7).any(axis=1).astype(int)
+    >>> clf = CNNClassifier(vocab_size=50, filter_sizes=(2, 3), num_filters=8,
+    ...                     max_iter=30, random_state=0).fit(X[:150], y[:150])
+    >>> clf.score(X[150:], y[150:]) > 0.9
     True
     """
 
@@ -154,6 +222,13 @@ class CNNClassifier(_CNNMixin, BaseNeuralClassifier):
         dense_size=50,
         activation="relu",
         dropout=0.0,
+        vocab_size=None,
+        embedding_dim=100,
+        padding_value="auto",
+        embeddings=None,
+        freeze_embeddings=False,
+        filter_sizes=(3, 4, 5),
+        num_filters=100,
         **common,
     ):
         super().__init__(**common)
@@ -163,14 +238,22 @@ class CNNClassifier(_CNNMixin, BaseNeuralClassifier):
         self.dense_size = dense_size
         self.activation = activation
         self.dropout = dropout
+        self.vocab_size = vocab_size
+        self.embedding_dim = embedding_dim
+        self.padding_value = padding_value
+        self.embeddings = embeddings
+        self.freeze_embeddings = freeze_embeddings
+        self.filter_sizes = filter_sizes
+        self.num_filters = num_filters
 
 
 class CNNRegressor(_CNNMixin, BaseNeuralRegressor):
     """Convolutional neural network regressor (LeNet-style) in torch.
 
-    The architecture of :class:`CNNClassifier` with one output per target.
-    Targets are standardised internally, so the defaults work on targets of
-    any scale.
+    The architecture of :class:`CNNClassifier` with one output per target:
+    LeNet-style for float rows, Kim's text CNN for token ids (with
+    ``vocab_size`` set). Targets are standardised internally, so the
+    defaults work on targets of any scale.
 
     Parameters
     ----------
@@ -207,6 +290,8 @@ class CNNRegressor(_CNNMixin, BaseNeuralRegressor):
     ----------
     .. [1] LeCun, Y., Bottou, L., Bengio, Y. and Haffner, P. (1998).
        "Gradient-based learning applied to document recognition." Proc. IEEE.
+    .. [2] Kim, Y. (2014). "Convolutional neural networks for sentence
+       classification." EMNLP.
 
     Examples
     --------
@@ -237,6 +322,13 @@ class CNNRegressor(_CNNMixin, BaseNeuralRegressor):
         dense_size=50,
         activation="relu",
         dropout=0.0,
+        vocab_size=None,
+        embedding_dim=100,
+        padding_value="auto",
+        embeddings=None,
+        freeze_embeddings=False,
+        filter_sizes=(3, 4, 5),
+        num_filters=100,
         **common,
     ):
         super().__init__(**common)
@@ -246,3 +338,10 @@ class CNNRegressor(_CNNMixin, BaseNeuralRegressor):
         self.dense_size = dense_size
         self.activation = activation
         self.dropout = dropout
+        self.vocab_size = vocab_size
+        self.embedding_dim = embedding_dim
+        self.padding_value = padding_value
+        self.embeddings = embeddings
+        self.freeze_embeddings = freeze_embeddings
+        self.filter_sizes = filter_sizes
+        self.num_filters = num_filters

@@ -74,7 +74,9 @@ class _RecurrentMixin:
                     f"n_features_per_step={self.n_features_per_step}."
                 )
             return X
-        if not (np.all(X == np.floor(X)) and X.min() >= 0 and X.max() < self.vocab_size):
+        if not (
+            np.all(X == np.floor(X)) and X.min() >= 0 and X.max() < self.vocab_size
+        ):
             raise ValueError(
                 "With vocab_size set, X must hold integer token ids in "
                 f"[0, vocab_size={self.vocab_size}); got values in "

@@ -1,7 +1,36 @@
 """Pure torch architectures (no scikit-learn import) trained by the estimators."""
 
+from sklearn_histai.nn._adapters import (
+    BottleneckAdapter,
+    LinearWithAdapter,
+    PrefixEncoder,
+    PrefixSelfAttention,
+    PrefixTuning,
+    add_bottleneck_adapters,
+)
 from sklearn_histai.nn._cnn import LeNet
+from sklearn_histai.nn._embedding_bag import EmbeddingBagNet
+from sklearn_histai.nn._language_model import LSTMLanguageNet, SequenceNLL
 from sklearn_histai.nn._mlp import MLP
 from sklearn_histai.nn._recurrent import RecurrentNet, sequence_lengths
+from sklearn_histai.nn._text_cnn import TextCNN
+from sklearn_histai.nn._word2vec import NegativeSamplingLoss, Word2VecNet
 
-__all__ = ["MLP", "LeNet", "RecurrentNet", "sequence_lengths"]
+__all__ = [
+    "MLP",
+    "BottleneckAdapter",
+    "EmbeddingBagNet",
+    "LSTMLanguageNet",
+    "LeNet",
+    "LinearWithAdapter",
+    "NegativeSamplingLoss",
+    "PrefixEncoder",
+    "PrefixSelfAttention",
+    "PrefixTuning",
+    "RecurrentNet",
+    "SequenceNLL",
+    "TextCNN",
+    "Word2VecNet",
+    "add_bottleneck_adapters",
+    "sequence_lengths",
+]

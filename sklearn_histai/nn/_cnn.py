@@ -48,9 +48,13 @@ class LeNet(nn.Module):
     ):
         super().__init__()
         in_channels, *spatial = input_shape
-        conv, pool = (nn.Conv2d, nn.MaxPool2d) if len(spatial) == 2 else (
-            nn.Conv1d,
-            nn.MaxPool1d,
+        conv, pool = (
+            (nn.Conv2d, nn.MaxPool2d)
+            if len(spatial) == 2
+            else (
+                nn.Conv1d,
+                nn.MaxPool1d,
+            )
         )
         blocks = []
         for out_channels in channels:
@@ -59,7 +63,9 @@ class LeNet(nn.Module):
                 make_activation(activation),
             ]
             # Even kernels grow the size by one with this padding.
-            spatial = [size + 2 * (kernel_size // 2) - kernel_size + 1 for size in spatial]
+            spatial = [
+                size + 2 * (kernel_size // 2) - kernel_size + 1 for size in spatial
+            ]
             window = tuple(2 if size > 1 else 1 for size in spatial)
             if any(w > 1 for w in window):
                 blocks.append(pool(window, ceil_mode=True))

@@ -302,9 +302,9 @@ class DecisionTreeClassifier(ClassifierMixin, BaseDecisionTree):
     max_features_ : int
         The number of features searched at each split.
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
+        Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X`
+        Names of features seen during ``fit``. Defined only when `X`
         has feature names that are all strings.
     tree_ : Tree
         The fitted tree as flat node arrays (``children_left``,
@@ -337,7 +337,7 @@ class DecisionTreeClassifier(ClassifierMixin, BaseDecisionTree):
     >>> X, y = load_iris(return_X_y=True)
     >>> clf = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y)
     >>> clf.get_depth(), clf.get_n_leaves()
-    (3, 8)
+    (3, 5)
     >>> clf.predict(X[:3])
     array([0, 0, 0])
     >>> round(clf.score(X, y), 3)
@@ -548,9 +548,9 @@ class DecisionTreeRegressor(RegressorMixin, BaseDecisionTree):
     max_features_ : int
         The number of features searched at each split.
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
+        Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X`
+        Names of features seen during ``fit``. Defined only when `X`
         has feature names that are all strings.
     tree_ : Tree
         The fitted tree as flat node arrays, numbered breadth-first; its
@@ -583,7 +583,7 @@ class DecisionTreeRegressor(RegressorMixin, BaseDecisionTree):
     >>> reg = DecisionTreeRegressor(max_depth=2).fit(X, y)
     >>> reg.predict([[2.0], [4.5], [6.0]])
     array([1., 5., 7.])
-    >>> reg.tree_.threshold[0]
+    >>> float(reg.tree_.threshold[0])
     3.5
     """
 

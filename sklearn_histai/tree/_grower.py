@@ -3,10 +3,12 @@
 import numpy as np
 
 from sklearn_histai.tree._splitter import (
+    best_dense_splits,
+    best_sparse_splits,
     class_proportions,
     dense_histograms,
-    find_best_splits,
-    find_best_splits_dense,
+    feature_chunks,
+    next_nonempty_bins,
     node_histograms,
     node_impurity,
     sparse_histograms,
@@ -160,52 +162,20 @@ class TreeGrower:
             & (level["impurity"] > EPSILON)
         )
 
-    def _split_level(self, level, splittable, rows, slots, parent_hist):
+    def _split_level(self, level, splittable, rows, slots, parent):
         nodes = np.flatnonzero(splittable)
         n_nodes = nodes.size
         local_of = np.full(splittable.size, -1, dtype=np.intp)
         local_of[nodes] = np.arange(n_nodes)
         local = np.take(local_of, slots)
-        dense = self._is_dense(n_nodes, rows.size)
-        problem = {
-            "n_features": self.n_features,
-            "n_nodes": n_nodes,
-            "bin_shift": self.bin_shift,
-            "criterion": self.criterion,
-            "n_classes": self.targets.n_classes,
-            "min_samples_leaf": self.min_samples_leaf,
-            "min_weight_leaf": self.min_weight_leaf,
-            "feature_mask": None,
-        }
-        stats = level["stats"]
-        hist = None
-        if dense:
-            hist = self._dense_level(level, nodes, rows, local, parent_hist)
-            n_cells = hist.counts.size
-            if np.count_nonzero(hist.counts) >= _DENSE_SEARCH_FILL * n_cells:
-                if self.max_features < self.n_features:
-                    shape = (self.n_features, n_nodes, self.n_bins)
-                    nonempty = np.count_nonzero(hist.counts.reshape(shape), axis=-1)
-                    problem["feature_mask"] = self._feature_mask(nonempty > 1)
-                split = find_best_splits_dense(hist, problem)
-            else:
-                positions = np.flatnonzero(hist.counts > 0)
-                compact = hist.map(lambda a: np.take(a, positions, axis=-1))
-                dense = False
+        totals = level["stats"].map(lambda a: np.take(a, nodes, axis=-1))
+        search = _LevelSearch(self, n_nodes, totals)
+        if self._is_dense(n_nodes, rows.size):
+            chunks = self._dense_search(search, level, nodes, rows, local, parent)
         else:
-            positions, compact = sparse_histograms(
-                self.binned, rows, local, n_nodes, self.n_bins, self.targets
-            )
-        if not dense:
-            if self.max_features < self.n_features:
-                segment = positions >> self.bin_shift
-                starts = np.flatnonzero(np.diff(segment, prepend=-1))
-                lengths = np.diff(starts, append=segment.size)
-                varies = (lengths > 1).reshape(self.n_features, n_nodes)
-                problem["feature_mask"] = self._feature_mask(varies)
-            totals = stats.map(lambda a: np.take(a, nodes, axis=-1))
-            split = find_best_splits(positions, compact, totals, problem)
-        best, feature, bin_left, bin_right = split
+            self._sparse_search(search, rows, local)
+            chunks = None
+        best, feature, bin_left, bin_right = search.best_splits()
         if best.size == 0:
             return None
 
@@ -232,7 +202,7 @@ class TreeGrower:
         parent = nodes[best]
         weights = children[0].weights
         decrease = (
-            stats.weights[parent] * level["impurity"][parent]
+            level["stats"].weights[parent] * level["impurity"][parent]
             - weights[0::2] * child_impurity[0::2]
             - weights[1::2] * child_impurity[1::2]
         ) / self.total_weight
@@ -259,59 +229,66 @@ class TreeGrower:
             feature, bin_left, bin_right
         )
         next_hist = None
-        if hist is not None and self._is_dense(2 * best.size, rows.size):
-            next_hist = (hist, best)
+        if chunks is not None and self._is_dense(2 * best.size, rows.size):
+            next_hist = (chunks, best)
         return rows, child, children, next_hist
 
     def _is_dense(self, n_nodes, n_rows):
         cells = n_nodes * self.n_features * self.n_bins * (1 + self.targets.n_stat)
         return cells <= _DENSE_CELLS_PER_CODE * n_rows * self.n_features
 
-    def _dense_level(self, level, nodes, rows, local, parent):
-        n_nodes = nodes.size
-        if parent is None:
-            return dense_histograms(
-                self.binned,
-                None if rows.size == self.n_samples else rows,
-                local,
-                n_nodes,
-                self.n_bins,
-                self.targets,
+    def _sparse_search(self, search, rows, local):
+        targets = self.targets.of_rows(rows)
+        for start, stop in feature_chunks(self.n_features, rows.size):
+            codes = np.take(self.binned[start:stop], rows, axis=1)
+            cells, hist = sparse_histograms(
+                codes, local, search.n_nodes, self.n_bins, targets
             )
-        # Siblings are stored side by side, (2 p, 2 p + 1) for the p-th
-        # split of the level above: count the smaller, subtract for the other.
-        parent_hist, parent_local = parent
-        counts = level["stats"].counts
-        local_of = np.full(counts.size, -1, dtype=np.intp)
-        local_of[nodes] = np.arange(n_nodes)
-        sibling = local_of[nodes ^ 1]
-        smaller = counts[nodes] < counts[nodes ^ 1]
-        smaller |= (counts[nodes] == counts[nodes ^ 1]) & (nodes % 2 == 0)
-        direct = (sibling < 0) | smaller
-        inside = np.take(direct, local)
-        hist = dense_histograms(
-            self.binned,
-            rows[inside],
-            local[inside],
-            n_nodes,
-            self.n_bins,
-            self.targets,
-        )
-        derived = np.flatnonzero(~direct)
-        if derived.size:
-            from_parent = parent_local[nodes[derived] >> 1]
+            search.add_sparse(start, stop, cells, hist)
+
+    def _dense_search(self, search, level, nodes, rows, local, parent):
+        """Search dense histograms; return them, by chunk of features."""
+        n_nodes = nodes.size
+        derived = None
+        if parent is not None:
+            # Siblings are stored side by side, (2 p, 2 p + 1) for the p-th
+            # split of the level above: count the smaller one, and subtract
+            # it from the parent for the other.
+            counts = level["stats"].counts
+            local_of = np.full(counts.size, -1, dtype=np.intp)
+            local_of[nodes] = np.arange(n_nodes)
+            sibling = local_of[nodes ^ 1]
+            smaller = counts[nodes] < counts[nodes ^ 1]
+            smaller |= (counts[nodes] == counts[nodes ^ 1]) & (nodes % 2 == 0)
+            direct = (sibling < 0) | smaller
+            derived = np.flatnonzero(~direct)
+            parent_chunks, parent_split = parent
+            from_parent = parent_split[nodes[derived] >> 1]
             from_sibling = sibling[derived]
-
-            def subtract(array, parent_array):
-                by_node = _by_node(array, self.n_features, self.n_bins)
-                parents = _by_node(parent_array, self.n_features, self.n_bins)
-                by_node[..., derived, :] = (
-                    parents[..., from_parent, :] - by_node[..., from_sibling, :]
+            inside = np.take(direct, local)
+            rows, local = rows[inside], local[inside]
+        all_rows = rows.size == self.n_samples
+        targets = self.targets.of_rows(None if all_rows else rows)
+        width = n_nodes * self.n_bins
+        per_feature = max(rows.size, width * (1 + self.targets.n_stat))
+        chunks = []
+        for start, stop in feature_chunks(self.n_features, per_feature):
+            codes = self.binned[start:stop]
+            if not all_rows:
+                codes = np.take(codes, rows, axis=1)
+            hist = dense_histograms(codes, local, n_nodes, self.n_bins, targets)
+            if derived is not None and derived.size:
+                hist = _subtract_nodes(
+                    hist,
+                    _feature_slice(parent_chunks, start, stop),
+                    (stop - start, -1, self.n_bins),
+                    derived,
+                    from_parent,
+                    from_sibling,
                 )
-                return array
-
-            hist = hist.map(subtract, parent_hist)
-        return hist
+            chunks.append((start, stop, hist))
+            search.add_dense(start, stop, hist)
+        return chunks
 
     def _feature_mask(self, varies):
         """Draw the features each node searches, shape (n_features, n_nodes).
@@ -358,5 +335,105 @@ class TreeGrower:
         return class_proportions(weights, sums, self.targets.n_classes)
 
 
-def _by_node(array, n_features, n_bins):
-    return array.reshape(array.shape[:-1] + (n_features, -1, n_bins))
+def _subtract_nodes(hist, parent_hist, shape, derived, from_parent, from_sibling):
+    """Fill the ``derived`` nodes with their parent minus their sibling."""
+
+    def subtract(array, parent_array):
+        by_node = array.reshape(array.shape[:-1] + shape)
+        parents = parent_array.reshape(parent_array.shape[:-1] + shape)
+        by_node[..., derived, :] = (
+            parents[..., from_parent, :] - by_node[..., from_sibling, :]
+        )
+        return array
+
+    return hist.map(subtract, parent_hist)
+
+
+def _feature_slice(chunks, start, stop):
+    """Return the histograms of features ``start`` to ``stop`` of chunks."""
+    pieces = []
+    for first, last, hist in chunks:
+        if first < stop and start < last:
+            width = hist.counts.size // (last - first)
+            lo = (max(start, first) - first) * width
+            hi = (min(stop, last) - first) * width
+            pieces.append(hist.map(lambda a, lo=lo, hi=hi: a[..., lo:hi]))
+    if len(pieces) == 1:
+        return pieces[0]
+    return pieces[0].map(lambda *a: np.concatenate(a, axis=-1), *pieces[1:])
+
+
+class _LevelSearch:
+    """Collect the best split of every (feature, node) segment of a level."""
+
+    def __init__(self, grower, n_nodes, totals):
+        self.grower = grower
+        self.n_nodes = n_nodes
+        self.totals = totals
+        shape = (grower.n_features, n_nodes)
+        self.score = np.empty(shape)
+        self.bin_left = np.empty(shape, dtype=np.intp)
+        # -1: to find from the dense histograms kept in ``dense_chunks``.
+        self.bin_right = np.empty(shape, dtype=np.intp)
+        self.need_varies = grower.max_features < grower.n_features
+        self.varies = np.empty(shape, dtype=bool) if self.need_varies else None
+        self.dense_chunks = []
+        self.problem = {
+            "bin_shift": grower.bin_shift,
+            "criterion": grower.criterion,
+            "n_classes": grower.targets.n_classes,
+            "min_samples_leaf": grower.min_samples_leaf,
+            "min_weight_leaf": grower.min_weight_leaf,
+            "need_varies": self.need_varies,
+        }
+
+    def _store(self, start, stop, found):
+        score, bin_left, bin_right, varies = found
+        self.score[start:stop] = score.reshape(stop - start, -1)
+        self.bin_left[start:stop] = bin_left.reshape(stop - start, -1)
+        if bin_right is None:
+            self.bin_right[start:stop] = -1
+        else:
+            self.bin_right[start:stop] = bin_right.reshape(stop - start, -1)
+        if self.need_varies:
+            self.varies[start:stop] = varies.reshape(stop - start, -1)
+
+    def add_dense(self, start, stop, hist):
+        n_segments = (stop - start) * self.n_nodes
+        filled = np.count_nonzero(hist.counts) / hist.counts.size
+        if filled >= _DENSE_SEARCH_FILL:
+            self.dense_chunks.append((start, stop, hist.counts))
+            found = best_dense_splits(hist, n_segments, self.problem)
+        else:
+            cells = np.flatnonzero(hist.counts)
+            compact = hist.map(lambda a: np.take(a, cells, axis=-1))
+            found = best_sparse_splits(
+                cells, compact, self.totals, self.n_nodes, n_segments, self.problem
+            )
+        self._store(start, stop, found)
+
+    def add_sparse(self, start, stop, cells, hist):
+        n_segments = (stop - start) * self.n_nodes
+        found = best_sparse_splits(
+            cells, hist, self.totals, self.n_nodes, n_segments, self.problem
+        )
+        self._store(start, stop, found)
+
+    def best_splits(self):
+        """Return the nodes with a split, their features and bins."""
+        score = self.score
+        grower = self.grower
+        if self.need_varies:
+            score = np.where(grower._feature_mask(self.varies), score, -np.inf)
+        feature = score.argmax(axis=0)
+        nodes = np.flatnonzero(score[feature, np.arange(self.n_nodes)] > -np.inf)
+        feature = feature[nodes]
+        bin_left = self.bin_left[feature, nodes]
+        bin_right = self.bin_right[feature, nodes]
+        for start, stop, counts in self.dense_chunks:
+            inside = np.flatnonzero((feature >= start) & (feature < stop))
+            if inside.size:
+                counts = counts.reshape(stop - start, self.n_nodes, -1)
+                rows = counts[feature[inside] - start, nodes[inside]]
+                bin_right[inside] = next_nonempty_bins(rows, bin_left[inside])
+        return nodes, feature, bin_left, bin_right

@@ -17,9 +17,10 @@ nodes) and sparse ones (for many small nodes) share one evaluation.
 import numpy as np
 from scipy.special import xlogy
 
-# Binned codes handled per ``np.bincount`` call, so that the index arrays
-# stay within a few tens of megabytes.
-_CHUNK_ENTRIES = 1 << 21
+# Work on groups of features whose temporary arrays hold about this many
+# entries: small arrays stay in cache and are recycled by the allocator,
+# where large ones cost a page fault per 4 kB on every allocation.
+_CHUNK_ENTRIES = 1 << 17
 
 
 class Targets:
@@ -78,14 +79,6 @@ class Histograms:
     def unit_weights(self):
         return self.weights is self.counts
 
-    @classmethod
-    def empty(cls, n_cells, targets):
-        """Return uninitialised histograms of ``n_cells`` cells."""
-        weights = None if targets.weights is None else np.empty(n_cells)
-        stats = np.empty((targets.n_stat, n_cells))
-        # Float counts are exact below 2**53 and divide without a cast.
-        return cls(np.empty(n_cells), weights, stats)
-
     def map(self, function, *others):
         """Apply ``function`` to each array (and those of ``others``)."""
         counts = function(self.counts, *(o.counts for o in others))
@@ -95,107 +88,111 @@ class Histograms:
         stats = function(self.stats, *(o.stats for o in others))
         return Histograms(counts, weights, stats)
 
-    def fill(self, start, stop, index, targets):
-        """Sum the samples into the cells ``start`` to ``stop``.
 
-        Parameters
-        ----------
-        start, stop : int
-            The range of cells to fill.
-        index : ndarray of shape (n_groups, n_rows)
-            For each group of cells (a feature) and sample of ``targets``,
-            the cell of the sample, counted from ``start``.
-        targets : Targets
-            The targets of these samples.
-        """
-        n_cells = stop - start
-        n_groups = index.shape[0]
-        index = index.ravel()
+def _sum_into_cells(index, n_cells, targets):
+    """Return the histograms of samples over ``n_cells`` cells.
 
-        def per_entry(values):
-            return values if n_groups == 1 else np.tile(values, n_groups)
+    Parameters
+    ----------
+    index : ndarray of shape (n_groups, n_rows)
+        For each group of cells (a feature) and sample of ``targets``, the
+        cell of the sample.
+    n_cells : int
+        The number of cells.
+    targets : Targets
+        The targets of the samples.
 
-        weights = None if targets.weights is None else per_entry(targets.weights)
-        if not targets.is_classification:
-            self.counts[start:stop] = np.bincount(index, minlength=n_cells)
-            if weights is not None:
-                self.weights[start:stop] = np.bincount(
-                    index, weights=weights, minlength=n_cells
-                )
-            for k, values in enumerate(targets.values):
-                self.stats[k, start:stop] = np.bincount(
-                    index, weights=per_entry(values), minlength=n_cells
-                )
-            return
-        channel = 0
-        for k, n_classes in enumerate(targets.n_classes):
-            shifted = (targets.class_codes[k] * n_cells).reshape(1, -1)
-            shifted = (index.reshape(n_groups, -1) + shifted).ravel()
-            full = np.bincount(shifted, weights=weights, minlength=n_classes * n_cells)
-            full = full.reshape(n_classes, n_cells)
-            self.stats[channel : channel + n_classes - 1, start:stop] = full[:-1]
-            channel += n_classes - 1
-            if k == 0:
-                total = full.sum(axis=0)
-                if weights is None:
-                    self.counts[start:stop] = total
-                else:
-                    self.weights[start:stop] = total
-                    self.counts[start:stop] = np.bincount(index, minlength=n_cells)
+    Returns
+    -------
+    histograms : Histograms
+        Integer counts (and statistics, for unit weights) stay integers:
+        their sums are exact, and faster.
+    """
+    n_groups = index.shape[0]
+    flat = index.ravel()
+
+    def per_entry(values):
+        return values if n_groups == 1 else np.tile(values, n_groups)
+
+    weights = None if targets.weights is None else per_entry(targets.weights)
+    if not targets.is_classification:
+        counts = np.bincount(flat, minlength=n_cells)
+        if weights is not None:
+            weights = np.bincount(flat, weights=weights, minlength=n_cells)
+        stats = [
+            np.bincount(flat, weights=per_entry(values), minlength=n_cells)
+            for values in targets.values
+        ]
+        return Histograms(counts, weights, _stack(stats))
+    stats = []
+    for k, n_classes in enumerate(targets.n_classes):
+        shifted = index + (targets.class_codes[k] * n_cells)
+        full = np.bincount(
+            shifted.ravel(), weights=weights, minlength=n_classes * n_cells
+        ).reshape(n_classes, n_cells)
+        stats.append(full[:-1])
+        if k == 0:
+            total = full.sum(axis=0) if n_classes > 2 else full[0] + full[1]
+    if weights is None:
+        return Histograms(total, None, _stack(stats))
+    return Histograms(np.bincount(flat, minlength=n_cells), total, _stack(stats))
 
 
-def _feature_chunks(n_features, n_rows):
-    """Yield ranges of features whose codes fit in one chunk."""
-    step = max(1, min(n_features, _CHUNK_ENTRIES // max(n_rows, 1)))
-    for start in range(0, n_features, step):
-        yield start, min(start + step, n_features)
+def _stack(arrays):
+    if len(arrays) == 1:
+        return arrays[0] if arrays[0].ndim == 2 else arrays[0][None, :]
+    return np.concatenate([np.atleast_2d(a) for a in arrays])
+
+
+def feature_chunks(n_features, entries_per_feature):
+    """Return ranges of features whose temporary arrays fit in one chunk.
+
+    Chunks hold a power of two of features, so that a level's chunks nest in
+    those of the level above, whose histograms they subtract from.
+    """
+    fit = max(1, _CHUNK_ENTRIES // max(entries_per_feature, 1))
+    step = min(1 << (fit.bit_length() - 1), n_features)
+    return [
+        (start, min(start + step, n_features)) for start in range(0, n_features, step)
+    ]
 
 
 def node_histograms(slots, n_nodes, targets):
     """Return the counts, weights and statistics of each node."""
-    hist = Histograms.empty(n_nodes, targets)
-    hist.fill(0, n_nodes, slots.reshape(1, -1), targets)
-    return hist
+    return _sum_into_cells(slots.reshape(1, -1), n_nodes, targets)
 
 
-def dense_histograms(binned, rows, slots, n_nodes, n_bins, targets):
-    """Return the histograms of ``n_nodes`` nodes over every feature and bin.
+def _cell_index(codes, slots, n_nodes, n_bins):
+    index = codes + slots * n_bins
+    if codes.shape[0] > 1:
+        index += (np.arange(codes.shape[0]) * (n_nodes * n_bins))[:, None]
+    return index
+
+
+def dense_histograms(codes, slots, n_nodes, n_bins, targets):
+    """Return the histograms of nodes over some features and all their bins.
 
     Parameters
     ----------
-    binned : ndarray of shape (n_features, n_samples)
-        The bin codes.
-    rows : ndarray of shape (n_rows,) or None
-        The samples to count, None for all of them.
+    codes : ndarray of shape (n_features, n_rows)
+        The bin codes of the samples, for the features at hand.
     slots : ndarray of shape (n_rows,)
-        The node (0 to ``n_nodes - 1``) of each of these samples.
+        The node (0 to ``n_nodes - 1``) of each sample.
     n_nodes, n_bins : int
-        The number of nodes and the largest number of bins of a feature.
+        The number of nodes and of bins per (feature, node) segment.
     targets : Targets
-        The statistics to sum.
+        The targets of these samples.
 
     Returns
     -------
     histograms : Histograms
         Over all cells ``(feature * n_nodes + node) * n_bins + bin``.
     """
-    n_features = binned.shape[0]
-    width = n_nodes * n_bins
-    targets = targets.of_rows(rows)
-    hist = Histograms.empty(n_features * width, targets)
-    base = slots * n_bins
-    for start, stop in _feature_chunks(n_features, slots.size):
-        codes = binned[start:stop]
-        if rows is not None:
-            codes = np.take(codes, rows, axis=1)
-        index = codes + base
-        if stop - start > 1:
-            index += (np.arange(stop - start) * width)[:, None]
-        hist.fill(start * width, stop * width, index, targets)
-    return hist
+    n_cells = codes.shape[0] * n_nodes * n_bins
+    return _sum_into_cells(_cell_index(codes, slots, n_nodes, n_bins), n_cells, targets)
 
 
-def sparse_histograms(binned, rows, slots, n_nodes, n_bins, targets):
+def sparse_histograms(codes, slots, n_nodes, n_bins, targets):
     """Return the non-empty cells of the histograms of many small nodes.
 
     Same parameters as :func:`dense_histograms`; returns ``(cells,
@@ -203,23 +200,10 @@ def sparse_histograms(binned, rows, slots, n_nodes, n_bins, targets):
     cells. Sorting the samples' cells costs no pass over all the cells, most
     of them empty when nodes hold fewer samples than there are bins.
     """
-    n_features = binned.shape[0]
-    width = n_nodes * n_bins
-    n_cells = n_features * width
-    index = np.take(binned, rows, axis=1) + (slots * n_bins)
-    index += (np.arange(n_features) * width)[:, None]
-    cells, index = _sorted_unique(index.ravel(), n_cells)
-    index = index.reshape(n_features, -1)
-    # The cells of feature f are the ranks from bounds[f] to bounds[f + 1].
-    bounds = np.searchsorted(cells, np.arange(n_features + 1) * width)
-    targets = targets.of_rows(rows)
-    hist = Histograms.empty(cells.size, targets)
-    for start, stop in _feature_chunks(n_features, rows.size):
-        local = index[start:stop]
-        if bounds[start]:
-            local = local - bounds[start]
-        hist.fill(bounds[start], bounds[stop], local, targets)
-    return cells, hist
+    n_cells = codes.shape[0] * n_nodes * n_bins
+    index = _cell_index(codes, slots, n_nodes, n_bins)
+    cells, rank = _sorted_unique(index.ravel(), n_cells)
+    return cells, _sum_into_cells(rank.reshape(index.shape), cells.size, targets)
 
 
 def _sorted_unique(index, n_cells):
@@ -277,14 +261,17 @@ def proxy_gain(criterion, left, right, n_classes):
 def _square_sums(stats, n_classes):
     total = None
     for group in _groups(stats, n_classes):
-        squares = np.square(group[0])
+        squares = np.square(group[0], dtype=np.float64)
         for channel in group[1:]:
-            squares += np.square(channel)
+            squares += np.square(channel, dtype=np.float64)
         if n_classes is not None:
             if len(group) == 1:
-                squares *= 2.0
+                # Two classes: twice the proxy of the first one alone; the
+                # factor only matters against the other outputs.
+                if len(n_classes) > 1:
+                    squares *= 2.0
             else:
-                squares += np.square(np.sum(group, axis=0))
+                squares += np.square(np.sum(group, axis=0), dtype=np.float64)
         total = squares if total is None else np.add(total, squares, out=total)
     return total
 
@@ -346,152 +333,150 @@ def class_proportions(weights, stats, n_classes):
     return value
 
 
-def find_best_splits(cells, hist, totals, problem):
-    """Return the best split of every node from its compacted histograms.
+def _sides(values, shape=None, starts=None, lengths=None, totals=None):
+    """Return the sums left and right of a split after each bin.
+
+    Dense histograms (``shape`` given) restart their cumulative sums at every
+    row of the reshape; compacted ones at every segment start, the right
+    side being the node totals (spread over the rows) minus the left.
+    """
+    if shape is not None:
+        left = np.cumsum(values.reshape(shape), axis=-1)
+        return left, left[:, -1:] - left
+    left = np.cumsum(values)
+    before = left[starts - 1]
+    before[0] = 0.0
+    left -= np.repeat(before, lengths)
+    return left, np.repeat(totals, lengths) - left
+
+
+def _scores(hist, problem, side_args):
+    """Return the split scores, -inf where invalid, and the left counts."""
+    n_totals = side_args.pop("n_totals")
+    w_totals = side_args.pop("w_totals")
+    s_totals = side_args.pop("s_totals")
+    n_left, n_right = _sides(hist.counts, totals=n_totals, **side_args)
+    min_leaf = max(problem["min_samples_leaf"], 1)
+    valid = n_right >= min_leaf
+    valid &= n_left >= min_leaf
+    if hist.unit_weights:
+        w_left, w_right = n_left, n_right
+    else:
+        w_left, w_right = _sides(hist.weights, totals=w_totals, **side_args)
+        min_weight = max(problem["min_weight_leaf"], np.finfo(np.float64).tiny)
+        valid &= w_left >= min_weight
+        valid &= w_right >= min_weight
+    s_left, s_right = [], []
+    for k, stats in enumerate(hist.stats):
+        totals = None if s_totals is None else s_totals[k]
+        left, right = _sides(stats, totals=totals, **side_args)
+        s_left.append(left)
+        s_right.append(right)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = proxy_gain(
+            problem["criterion"],
+            (w_left, s_left),
+            (w_right, s_right),
+            problem["n_classes"],
+        )
+    np.logical_not(valid, out=valid)
+    score[valid] = -np.inf
+    return score, n_left
+
+
+def best_dense_splits(hist, n_segments, problem):
+    """Return the best split of every (feature, node) segment of dense histograms.
+
+    A split after an empty bin sends the same samples left as one after the
+    last non-empty bin before it, and ties go to the lowest bin: to that one.
+
+    Parameters
+    ----------
+    hist : Histograms
+        Over all the cells of ``n_segments`` segments of ``2 ** bin_shift``
+        bins each.
+    n_segments : int
+        The number of (feature, node) segments.
+    problem : dict
+        ``bin_shift``, ``criterion``, ``n_classes`` (None for regression),
+        ``min_samples_leaf``, ``min_weight_leaf`` and ``need_varies``.
+
+    Returns
+    -------
+    score, bin_left : ndarray of shape (n_segments,)
+        The score of the best split (-inf if none) and the last bin it sends
+        left.
+    bin_right : None
+        The first bin sent right: the next non-empty one, see
+        :func:`next_nonempty_bins`.
+    varies : ndarray of shape (n_segments,) or None
+        Whether the segment has two non-empty bins or more, if
+        ``problem["need_varies"]``.
+    """
+    shape = (n_segments, 1 << problem["bin_shift"])
+    side_args = {"shape": shape, "n_totals": None, "w_totals": None, "s_totals": None}
+    score, n_left = _scores(hist, problem, side_args)
+    bin_left = score.argmax(axis=1)
+    rows = np.arange(n_segments)
+    varies = None
+    if problem["need_varies"]:
+        first = n_left[rows, np.argmax(n_left > 0, axis=1)]
+        varies = n_left[:, -1] > first
+    # The first bin sent right is only looked for in the chosen segments.
+    return score[rows, bin_left], bin_left, None, varies
+
+
+def best_sparse_splits(cells, hist, totals, n_nodes, n_segments, problem):
+    """Return the best split of every segment of compacted histograms.
 
     Parameters
     ----------
     cells : ndarray of shape (n_rows,)
-        The sorted (feature, node, bin) cells of the non-empty bins. Every
-        node has at least one non-empty bin per feature.
+        The sorted (feature, node, bin) cells of the non-empty bins; every
+        one of the ``n_segments`` (feature, node) segments has at least one.
     hist : Histograms
         Their counts, weights and statistics.
     totals : Histograms
-        The counts, weights and statistics of each node.
+        The counts, weights and statistics of each of the ``n_nodes`` nodes.
+    n_nodes, n_segments : int
+        The number of nodes and of segments.
     problem : dict
-        ``n_features``, ``n_nodes``, ``bin_shift`` (cells hold
-        ``2 ** bin_shift`` bins per node and feature), ``criterion``,
-        ``n_classes`` (None for regression), ``min_samples_leaf``,
-        ``min_weight_leaf`` and ``feature_mask`` (bool array of shape
-        (n_features, n_nodes) or None).
+        As for :func:`best_dense_splits`.
 
     Returns
     -------
-    nodes, features, bins_left, bins_right : ndarray
-        For each node with a valid split: the node, the feature, and the last
-        bin sent left and the first bin sent right.
+    score, bin_left, bin_right, varies : ndarray of shape (n_segments,)
+        As for :func:`best_dense_splits`, ``bin_right`` and ``varies``
+        always given.
     """
-    n_features, n_nodes = problem["n_features"], problem["n_nodes"]
+    shift = problem["bin_shift"]
     n_rows = cells.size
-    segment = cells >> problem["bin_shift"]
+    segment = cells >> shift
     is_start = np.empty(n_rows, dtype=bool)
     is_start[0] = True
     np.not_equal(segment[1:], segment[:-1], out=is_start[1:])
     starts = np.flatnonzero(is_start)
     lengths = np.diff(starts, append=n_rows)
-    segment_node = np.tile(np.arange(n_nodes), n_features)
-
-    def sides(values, per_node):
-        # Sums of the bins up to each row (sent left by a split after it)
-        # and of the others, restarted at every (feature, node) segment.
-        left = np.cumsum(values)
-        before = left[starts - 1]
-        before[0] = 0.0
-        left -= np.repeat(before, lengths)
-        right = np.repeat(np.take(per_node, segment_node), lengths)
-        right -= left
-        return left, right
-
-    # The last row of a segment leaves nothing on the right: never valid.
-    n_left, n_right = sides(hist.counts, totals.counts)
-    min_leaf = problem["min_samples_leaf"]
-    valid = n_right >= min_leaf
-    if min_leaf > 1:
-        valid &= n_left >= min_leaf
-    if problem["feature_mask"] is not None:
-        valid &= np.repeat(problem["feature_mask"].ravel(), lengths)
-    if hist.unit_weights:
-        w_left, w_right = n_left, n_right
-    else:
-        w_left, w_right = sides(hist.weights, totals.weights)
-        min_weight = max(problem["min_weight_leaf"], np.finfo(np.float64).tiny)
-        valid &= (w_left >= min_weight) & (w_right >= min_weight)
-    s_left, s_right = zip(
-        *(sides(hist.stats[k], totals.stats[k]) for k in range(len(hist.stats)))
-    )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        score = proxy_gain(
-            problem["criterion"],
-            (w_left, list(s_left)),
-            (w_right, list(s_right)),
-            problem["n_classes"],
-        )
-    score[~valid] = -np.inf
-
-    # Best row of each segment, then best feature of each node: ties go to
-    # the lowest feature, then the lowest bin.
-    segment_best = np.maximum.reduceat(score, starts)
-    by_feature = segment_best.reshape(n_features, n_nodes)
-    best_feature = by_feature.argmax(axis=0)
-    nodes = np.flatnonzero(by_feature[best_feature, np.arange(n_nodes)] > -np.inf)
-    hits = np.flatnonzero(score == np.repeat(segment_best, lengths))
-    hit_segment = np.searchsorted(starts, hits, side="right") - 1
-    first = np.flatnonzero(np.diff(hit_segment, prepend=-1))
-    first_hit = np.empty(starts.size, dtype=np.intp)
-    first_hit[hit_segment[first]] = hits[first]
-    rows = first_hit[best_feature[nodes] * n_nodes + nodes]
-    bins = cells[rows] - (segment[rows] << problem["bin_shift"])
-    next_bins = cells[rows + 1] - (segment[rows + 1] << problem["bin_shift"])
-    return nodes, best_feature[nodes], bins, next_bins
+    segment_node = np.arange(n_segments) % n_nodes
+    side_args = {
+        "starts": starts,
+        "lengths": lengths,
+        "n_totals": totals.counts[segment_node],
+        "w_totals": totals.weights[segment_node],
+        "s_totals": totals.stats[:, segment_node],
+    }
+    score, _ = _scores(hist, problem, side_args)
+    best = np.maximum.reduceat(score, starts)
+    hits = np.flatnonzero(score == np.repeat(best, lengths))
+    first = np.flatnonzero(np.diff(np.searchsorted(starts, hits, "right"), prepend=0))
+    rows = hits[first]
+    after = np.minimum(rows + 1, n_rows - 1)
+    mask = (1 << shift) - 1
+    return best, cells[rows] & mask, cells[after] & mask, lengths > 1
 
 
-def find_best_splits_dense(hist, problem):
-    """Return the best split of every node from its full histograms.
-
-    Same as :func:`find_best_splits` on histograms over all the cells, empty
-    ones included, which every (feature, node) segment has ``2 **
-    bin_shift`` of: sums restart along the last axis of a reshape. A split
-    after an empty bin sends the same samples left as one after the last
-    non-empty bin before it, and ties go to the lowest bin: to that one.
-
-    Parameters
-    ----------
-    hist : Histograms
-        Over all the cells of the level.
-    problem : dict
-        As for :func:`find_best_splits`.
-
-    Returns
-    -------
-    nodes, features, bins_left, bins_right : ndarray
-        As for :func:`find_best_splits`.
-    """
-    n_features, n_nodes = problem["n_features"], problem["n_nodes"]
-    shape = (n_features, n_nodes, 1 << problem["bin_shift"])
-
-    def sides(values):
-        left = np.cumsum(values.reshape(shape), axis=-1)
-        right = left[..., -1:] - left
-        return left, right
-
-    n_left, n_right = sides(hist.counts)
-    min_leaf = max(problem["min_samples_leaf"], 1)
-    valid = (n_left >= min_leaf) & (n_right >= min_leaf)
-    if problem["feature_mask"] is not None:
-        valid &= problem["feature_mask"][:, :, None]
-    if hist.unit_weights:
-        w_left, w_right = n_left, n_right
-    else:
-        w_left, w_right = sides(hist.weights)
-        min_weight = max(problem["min_weight_leaf"], np.finfo(np.float64).tiny)
-        valid &= (w_left >= min_weight) & (w_right >= min_weight)
-    s_left, s_right = zip(*(sides(stats) for stats in hist.stats))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        score = proxy_gain(
-            problem["criterion"],
-            (w_left, list(s_left)),
-            (w_right, list(s_right)),
-            problem["n_classes"],
-        )
-    score[~valid] = -np.inf
-
-    segment_bin = score.argmax(axis=-1)
-    segment_best = np.take_along_axis(score, segment_bin[..., None], -1)[..., 0]
-    best_feature = segment_best.argmax(axis=0)
-    node_index = np.arange(n_nodes)
-    nodes = np.flatnonzero(segment_best[best_feature, node_index] > -np.inf)
-    features = best_feature[nodes]
-    bins = segment_bin[features, nodes]
-    counts = hist.counts.reshape(shape)[features, nodes]
-    after = (counts > 0) & (np.arange(shape[2]) > bins[:, None])
-    return nodes, features, bins, after.argmax(axis=1)
+def next_nonempty_bins(counts, bins):
+    """Return the first non-empty bin after ``bins`` in each row of ``counts``."""
+    after = np.arange(counts.shape[1]) > bins[:, None]
+    after &= counts > 0
+    return after.argmax(axis=1)

@@ -1,4 +1,4 @@
-"""Utilities shared across sklearn_histai: discovery, metadata and validation helpers."""
+"""Utilities shared across sklearn_histai: discovery and model metadata."""
 
 from sklearn_histai.utils._history import ModelHistory, get_history
 from sklearn_histai.utils.discovery import all_estimators

@@ -5,7 +5,16 @@ from sklearn.base import clone
 # Constructor parameters that only make the shared checks faster. They may
 # change speed-related settings (sizes, epochs) and nothing else: every
 # estimator also passes the checks with its defaults.
-FAST_PARAMS = {}
+_SMALL_CNN = {"channels": (4, 8), "dense_size": 16, "max_iter": 50}
+_SMALL_RECURRENT = {"hidden_size": 16, "max_iter": 50}
+FAST_PARAMS = {
+    "CNNClassifier": _SMALL_CNN,
+    "CNNRegressor": _SMALL_CNN,
+    "LSTMClassifier": _SMALL_RECURRENT,
+    "LSTMRegressor": _SMALL_RECURRENT,
+    "RNNClassifier": _SMALL_RECURRENT,
+    "RNNRegressor": _SMALL_RECURRENT,
+}
 
 # Parameters for a single check, each with the reason scikit-learn itself
 # gives for the same setting (see ``PER_ESTIMATOR_CHECK_PARAMS`` in
@@ -24,6 +33,7 @@ PER_CHECK_PARAMS = {
     for name in [
         "CNNClassifier",
         "CNNRegressor",
+        "EmbeddingBagClassifier",
         "FeedForwardClassifier",
         "FeedForwardRegressor",
         "LSTMClassifier",
@@ -45,7 +55,7 @@ def check_name(check):
 
 
 def instance_for_check(estimator, check):
-    """Return ``estimator`` with the per-check parameters of ``check`` set on a clone."""
+    """Return ``estimator``, or a clone with the per-check parameters of ``check``."""
     params = PER_CHECK_PARAMS.get(type(estimator).__name__, {}).get(check_name(check))
     if params is None:
         return estimator

@@ -8,8 +8,11 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.linear_model import LinearRegression, Ridge
 
-from sklearn_histai.linear_model import IllConditionedWarning, LeastSquaresRegressor
-from sklearn_histai.linear_model import _least_squares
+from sklearn_histai.linear_model import (
+    IllConditionedWarning,
+    LeastSquaresRegressor,
+    _least_squares,
+)
 
 CONTAINERS = [np.asarray, sp.csr_matrix, sp.csc_matrix]
 

@@ -10,8 +10,7 @@ from scipy.special import expit, log_softmax
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
 
-from sklearn_histai.linear_model import LogisticRegression
-from sklearn_histai.linear_model import _logistic
+from sklearn_histai.linear_model import LogisticRegression, _logistic
 
 
 def _data(n_samples=300, n_features=6, n_classes=2, seed=0, sparse=False):
@@ -82,8 +81,8 @@ def test_logistic_regression_solvers_and_subsampled_hessian(
     limit = 10**6 if solver == "newton-cholesky" else 0
     monkeypatch.setattr(_logistic, "_CHOLESKY_MAX_PARAMS", limit)
     monkeypatch.setattr(_logistic, "_BLOCK_SIZE", 500)
-    monkeypatch.setattr(_logistic, "_HESSIAN_MIN_SAMPLES", 100)
-    monkeypatch.setattr(_logistic, "_HESSIAN_SAMPLES_PER_PARAM", 1)
+    monkeypatch.setattr(_logistic, "_HESSIAN_MIN_SAMPLES", 200)
+    monkeypatch.setattr(_logistic, "_HESSIAN_SAMPLES_PER_PARAM", 10)
     X, y, weights = _data(n_samples=2000, n_features=12, n_classes=n_classes, seed=1)
     X[:, 3] += 50.0
     ours = LogisticRegression(tol=1e-10).fit(X, y, sample_weight=weights)
@@ -148,13 +147,11 @@ def test_logistic_regression_class_weight_equals_sample_weight():
 def test_logistic_regression_sparse_text_never_forms_dense_hessian():
     """Check that 200,000 sparse columns fit quickly with the Hessian-free solver."""
     rng = np.random.default_rng(6)
-    n_samples, n_features = 1000, 200_000
-    X = sp.random(
-        n_samples, n_features, density=5e-4, format="csr", random_state=7
-    ) + sp.random(n_samples, 1000, density=0.05, format="csr", random_state=8).tocsc()[
-        :, np.arange(n_features) % 1000
-    ].tocsr().multiply(0.0)
-    y = (X[:, :1000] @ rng.standard_normal(1000) > 0).astype(int)
+    n_features = 200_000
+    rows = np.repeat(np.arange(1000), 200)
+    cols = rng.integers(n_features, size=rows.size)
+    X = sp.csr_matrix((rng.random(rows.size), (rows, cols)), shape=(1000, n_features))
+    y = (X @ rng.standard_normal(n_features) > 0).astype(int)
     clf = LogisticRegression().fit(X, y)
     # A dense Hessian would take 320 GB.
     assert clf.solver_ == "newton-cg"
@@ -202,8 +199,14 @@ def test_logistic_regression_errors():
     X, y, weights = _data(seed=11)
     with pytest.raises(ValueError, match="at least 2 classes"):
         LogisticRegression().fit(X, np.zeros(len(y)))
-    with pytest.raises(ValueError, match=r"classes \[0\] have a total sample weight"):
-        LogisticRegression().fit(X, y, sample_weight=np.where(y == 0, 0.0, weights))
+    no_weight_for_0 = np.where(y == 0, 0.0, weights)
+    for class_weight in [None, "balanced"]:
+        with pytest.raises(ValueError, match=r"classes \[0\] have a total sample"):
+            LogisticRegression(class_weight=class_weight).fit(
+                X, y, sample_weight=no_weight_for_0
+            )
+    with pytest.raises(ValueError, match=r"classes \[1\] have a total sample"):
+        LogisticRegression(class_weight={0: 1.0, 1: 0.0}).fit(X, y)
 
 
 @pytest.mark.parametrize("container", [np.asarray, sp.csr_matrix])

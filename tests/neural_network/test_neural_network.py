@@ -28,8 +28,9 @@ from sklearn_histai.neural_network import (
     LSTMClassifier,
     RNNClassifier,
     RNNRegressor,
+    _base,
+    _skorch,
 )
-from sklearn_histai.neural_network import _base, _skorch
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -48,12 +49,14 @@ def test_cnn_classifier_digits_accuracy():
     X_train, X_test, y_train, y_test = train_test_split(
         (X / 16).astype(np.float32), y, test_size=0.25, random_state=0, stratify=y
     )
-    clf = CNNClassifier(image_shape=(1, 8, 8), max_iter=30, random_state=0)
+    clf = CNNClassifier(
+        image_shape=(1, 8, 8), batch_size=32, max_iter=30, random_state=0
+    )
     assert clf.fit(X_train, y_train).score(X_test, y_test) >= 0.95
 
 
 def test_feedforward_classifier_breast_cancer_accuracy():
-    """Check that a feed-forward net reaches 0.95 accuracy on breast cancer (5-fold CV)."""
+    """Check that a feed-forward net reaches 0.95 CV accuracy on breast cancer."""
     X, y = load_breast_cancer(return_X_y=True)
     clf = make_pipeline(StandardScaler(), FeedForwardClassifier(random_state=0))
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
@@ -131,8 +134,10 @@ def test_neural_estimator_in_model_selection_tools(blobs):
     clf = FeedForwardClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
     assert clone(clf).get_params() == clf.get_params()
     search = GridSearchCV(
-        clf, {"hidden_layer_sizes": [(4,), (8,)], "learning_rate": [1e-3, 1e-2]},
-        cv=2, n_jobs=2,
+        clf,
+        {"hidden_layer_sizes": [(4,), (8,)], "learning_rate": [1e-3, 1e-2]},
+        cv=2,
+        n_jobs=2,
     ).fit(X, y)
     assert search.best_params_["hidden_layer_sizes"] in [(4,), (8,)]
     scores = cross_validate(clf, X, y, cv=3)["test_score"]
@@ -142,9 +147,11 @@ def test_neural_estimator_in_model_selection_tools(blobs):
 
 
 def test_neural_classifier_binary_proba_is_two_columns(blobs):
-    """Check that binary predict_proba is (n, 2), sums to one and agrees with predict."""
+    """Check that binary predict_proba is (n, 2), sums to one, matches predict."""
     X, y = blobs
-    clf = FeedForwardClassifier(max_iter=5, random_state=0).fit(X, np.array(["a", "b"])[y])
+    clf = FeedForwardClassifier(max_iter=5, random_state=0).fit(
+        X, np.array(["a", "b"])[y]
+    )
     proba = clf.predict_proba(X)
     assert proba.shape == (len(X), 2)
     assert_allclose(proba.sum(axis=1), 1)
@@ -155,7 +162,10 @@ def test_neural_estimator_early_stopping_restores_best(blobs):
     """Check that early stopping stops, records validation and keeps the best epoch."""
     X, y = blobs
     clf = FeedForwardClassifier(
-        early_stopping=True, n_iter_no_change=3, max_iter=500, learning_rate=0.05,
+        early_stopping=True,
+        n_iter_no_change=3,
+        max_iter=500,
+        learning_rate=0.05,
         random_state=0,
     ).fit(X, y)
     assert clf.n_iter_ < 500
@@ -284,11 +294,18 @@ def test_neural_estimator_lr_schedule_warmup_then_decay():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(50, 3))
     clf = FeedForwardClassifier(
-        lr_schedule="cosine", warmup_fraction=0.2, optimizer="adamw", max_iter=5,
+        lr_schedule="cosine",
+        warmup_fraction=0.2,
+        optimizer="adamw",
+        max_iter=5,
         random_state=0,
     ).fit(X, X[:, 0] > 0)
-    lrs = [batch["event_lr"] for row in clf.net_.history for batch in row["batches"]
-           if "event_lr" in batch]
+    lrs = [
+        batch["event_lr"]
+        for row in clf.net_.history
+        for batch in row["batches"]
+        if "event_lr" in batch
+    ]
     assert max(lrs) == pytest.approx(1e-3, rel=1e-6)
     assert lrs[-1] < 0.2 * max(lrs)
 
@@ -350,14 +367,17 @@ def test_recurrent_token_ids_validated_and_padding_masked():
     X = rng.randint(1, 20, size=(60, 6))
     X[:30, 4:] = 0  # right padding
     y = (X[:, 0] > 10).astype(int)
-    clf = LSTMClassifier(vocab_size=20, embedding_dim=8, hidden_size=8, max_iter=5,
-                         random_state=0).fit(X, y)
+    clf = LSTMClassifier(
+        vocab_size=20, embedding_dim=8, hidden_size=8, max_iter=5, random_state=0
+    ).fit(X, y)
     with pytest.raises(ValueError, match="vocab_size"):
         clf.predict(X + 20)
     module = clf.net_.module_.eval()
     with torch.no_grad():
         short = module(torch.as_tensor(X[:1, :4]))
-    assert_allclose(clf.predict_proba(X[:1]), torch.softmax(short, 1).numpy(), rtol=1e-6)
+    assert_allclose(
+        clf.predict_proba(X[:1]), torch.softmax(short, 1).numpy(), rtol=1e-6
+    )
 
 
 def test_recurrent_n_features_per_step_must_divide(blobs):

@@ -16,14 +16,22 @@ NETWORKS = {
         lambda: LeNet((2, 3, 5), 3, kernel_size=4),
         lambda: torch.randn(5, 30),
     ),
-    "rnn": (lambda: RecurrentNet(2, 3, cell="rnn", hidden_size=4), lambda: torch.randn(5, 8)),
+    "rnn": (
+        lambda: RecurrentNet(2, 3, cell="rnn", hidden_size=4),
+        lambda: torch.randn(5, 8),
+    ),
     "lstm-bi-stacked": (
         lambda: RecurrentNet(2, 3, hidden_size=4, num_layers=2, bidirectional=True),
         lambda: torch.randn(5, 8),
     ),
     "gru-tokens": (
         lambda: RecurrentNet(
-            None, 3, cell="gru", hidden_size=4, vocab_size=11, embedding_dim=5,
+            None,
+            3,
+            cell="gru",
+            hidden_size=4,
+            vocab_size=11,
+            embedding_dim=5,
             padding_value=0,
         ),
         lambda: torch.randint(0, 11, (5, 7)),
@@ -82,7 +90,11 @@ def test_recurrent_net_pretrained_embeddings_can_be_frozen():
     """Check that frozen pretrained embeddings are used as given and not trained."""
     weights = torch.randn(10, 3)
     module = RecurrentNet(
-        None, 2, vocab_size=10, embeddings=weights, freeze_embeddings=True,
+        None,
+        2,
+        vocab_size=10,
+        embeddings=weights,
+        freeze_embeddings=True,
         padding_value=0,
     )
     assert_close(module.embedding.weight, weights)

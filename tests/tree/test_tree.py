@@ -8,8 +8,7 @@ from sklearn import tree as sk_tree
 from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
 
-from sklearn_histai.tree import DecisionTreeClassifier, DecisionTreeRegressor
-from sklearn_histai.tree import _grower
+from sklearn_histai.tree import DecisionTreeClassifier, DecisionTreeRegressor, _grower
 from sklearn_histai.utils import get_history
 
 
@@ -131,7 +130,7 @@ def test_decision_tree_classifier_accuracy_close_to_sklearn():
 
 
 def test_decision_tree_regressor_r2_close_to_sklearn():
-    """Check that on continuous data the binned regressor is as good as the exact one."""
+    """Check that on continuous data the binned regressor is as good as sklearn's."""
     X, y = make_regression(n_samples=6000, n_features=8, noise=5.0, random_state=0)
     X_train, X_test, y_train, y_test = X[:4000], X[4000:], y[:4000], y[4000:]
     ours = DecisionTreeRegressor(max_depth=8).fit(X_train, y_train)

@@ -14,9 +14,7 @@ def test_all_estimators_type_filter():
     assert all(is_classifier(cls()) for _, cls in classifiers)
     assert all(is_regressor(cls()) for _, cls in regressors)
     both = all_estimators(type_filter=["classifier", "regressor"])
-    assert {name for name, _ in both} == {
-        name for name, _ in classifiers + regressors
-    }
+    assert {name for name, _ in both} == {name for name, _ in classifiers + regressors}
 
 
 def test_all_estimators_sorted_and_unique():

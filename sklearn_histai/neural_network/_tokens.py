@@ -1,0 +1,71 @@
+"""Token-id input shared by the neural estimators: padding, id checks, embeddings."""
+
+import numbers
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+
+TOKEN_PARAMETER_CONSTRAINTS = {
+    "vocab_size": [Interval(numbers.Integral, 2, None, closed="left"), None],
+    "embedding_dim": [Interval(numbers.Integral, 1, None, closed="left")],
+    "padding_value": [StrOptions({"auto"}), numbers.Real, None],
+    "embeddings": ["array-like", None],
+    "freeze_embeddings": ["boolean"],
+}
+
+TOKEN_PARAMETERS_DOC = """vocab_size : int or None, default=None
+        None for float input. An int switches to token-id input: each row is
+        a sequence of integer ids in ``[0, vocab_size)``, embedded by a
+        trainable embedding layer (``TextTokenizer`` produces such rows;
+        give ``vocab_size >= tokenizer.vocab_size_``).
+    embedding_dim : int, default={embedding_dim}
+        Size of the token embeddings (token-id input only).
+    padding_value : "auto", int or None, default="auto"
+        The padding id of right-padded token rows, masked so that it never
+        changes a prediction. "auto" is id 0, as ``TextTokenizer`` pads;
+        None means no padding.
+    embeddings : array-like of shape (vocab_size, embedding_dim) or None, \
+default=None
+        Pretrained embeddings (e.g. GloVe) to start from (token-id input);
+        they set ``embedding_dim``.
+    freeze_embeddings : bool, default=False
+        Whether pretrained ``embeddings`` stay fixed during training."""
+
+
+class _TokenInputMixin:
+    """Token-id input for estimators with ``vocab_size``, ``padding_value``, ...
+
+    With ``vocab_size`` None the estimator reads float rows as before.
+    """
+
+    def _token_padding(self):
+        """The padding id of token rows, or None."""
+        if self.padding_value == "auto":
+            return 0
+        return self.padding_value
+
+    def _check_token_ids(self, X):
+        """Return validated float rows as int64 token ids in [0, vocab_size)."""
+        if X.size and not (
+            np.all(X == np.floor(X)) and X.min() >= 0 and X.max() < self.vocab_size
+        ):
+            raise ValueError(
+                "With vocab_size set, X must hold integer token ids in "
+                f"[0, vocab_size={self.vocab_size}); got values in "
+                f"[{X.min()}, {X.max()}]."
+            )
+        return X.astype(np.int64)
+
+    def _pretrained_embeddings(self):
+        """The pretrained embedding matrix as float32, or None."""
+        if self.embeddings is None:
+            return None
+        embeddings = np.asarray(self.embeddings, dtype=np.float32)
+        if embeddings.ndim != 2 or embeddings.shape[0] != self.vocab_size:
+            raise ValueError(
+                f"embeddings must have shape (vocab_size={self.vocab_size}, "
+                f"embedding_dim); got {embeddings.shape}."
+            )
+        if not np.isfinite(embeddings).all():
+            raise ValueError("embeddings must not contain NaN or infinity.")
+        return embeddings

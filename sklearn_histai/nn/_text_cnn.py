@@ -1,0 +1,117 @@
+"""Kim's convolutional network for text: parallel filter widths, max-over-time pooling."""
+
+import torch
+from torch import nn
+
+from sklearn_histai.nn._activations import make_activation
+from sklearn_histai.nn._recurrent import sequence_lengths
+
+
+def _make_embedding(
+    vocab_size, embedding_dim, padding_value, embeddings, freeze_embeddings
+):
+    """An embedding layer, trainable or from a pretrained matrix."""
+    padding_idx = None if padding_value is None else int(padding_value)
+    if embeddings is not None:
+        return nn.Embedding.from_pretrained(
+            torch.as_tensor(embeddings, dtype=torch.float32),
+            freeze=freeze_embeddings,
+            padding_idx=padding_idx,
+        )
+    return nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx)
+
+
+class TextCNN(nn.Module):
+    """Convolutions of several widths over word embeddings, pooled over time.
+
+    Each row of token ids is embedded; for each filter width ``h`` a 1-D
+    convolution of ``num_filters`` filters slides over every window of
+    ``h`` consecutive tokens (the sequence is zero-padded by ``h - 1`` on
+    both sides, so that a document shorter than ``h`` still has windows),
+    followed by the activation and the maximum over positions. The pooled
+    features of all widths are concatenated, pass through dropout and a
+    linear output layer (Kim, 2014).
+
+    Right padding never changes the output: padding embeddings are zeroed
+    and the windows that start after the last token are excluded from the
+    maximum, so a padded row gives the output of the unpadded one.
+
+    Parameters
+    ----------
+    vocab_size : int
+        Number of token ids.
+    n_outputs : int
+        Size of the output.
+    embedding_dim : int, default=100
+        Size of the token embeddings.
+    filter_sizes : tuple of int, default=(3, 4, 5)
+        Widths of the filters, in tokens.
+    num_filters : int, default=100
+        Filters per width.
+    activation : str, default="relu"
+        Activation of the convolutions, before pooling.
+    dropout : float, default=0.0
+        Dropout probability before the output layer.
+    padding_value : int or None, default=0
+        The padding id; None means no padding.
+    embeddings : array-like of shape (vocab_size, embedding_dim) or None, \
+default=None
+        Pretrained embeddings to start from.
+    freeze_embeddings : bool, default=False
+        Whether pretrained embeddings stay fixed during training.
+
+    References
+    ----------
+    .. [1] Kim, Y. (2014). "Convolutional neural networks for sentence
+       classification." EMNLP.
+    """
+
+    def __init__(
+        self,
+        vocab_size,
+        n_outputs,
+        embedding_dim=100,
+        filter_sizes=(3, 4, 5),
+        num_filters=100,
+        activation="relu",
+        dropout=0.0,
+        padding_value=0,
+        embeddings=None,
+        freeze_embeddings=False,
+    ):
+        super().__init__()
+        self.padding_value = padding_value
+        self.embedding = _make_embedding(
+            vocab_size, embedding_dim, padding_value, embeddings, freeze_embeddings
+        )
+        dim = self.embedding.embedding_dim
+        self.filter_sizes = tuple(filter_sizes)
+        self.convs = nn.ModuleList(
+            nn.Conv1d(dim, num_filters, width, padding=width - 1)
+            for width in self.filter_sizes
+        )
+        self.activation = make_activation(activation)
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(num_filters * len(self.filter_sizes), n_outputs)
+
+    def forward(self, X):
+        """Map token ids (batch, steps) to outputs (batch, n_outputs)."""
+        X = X.long()
+        embedded = self.embedding(X)
+        if self.padding_value is not None:
+            is_token = (X != self.padding_value).unsqueeze(-1)
+            embedded = embedded * is_token.to(embedded.dtype)
+            lengths = sequence_lengths(X, self.padding_value)
+        embedded = embedded.transpose(1, 2)
+        pooled = []
+        for width, conv in zip(self.filter_sizes, self.convs):
+            features = self.activation(conv(embedded))
+            if self.padding_value is not None:
+                # Output position t covers the tokens t - width + 1 .. t; it
+                # is a window of the unpadded row when it starts before the
+                # row's end.
+                positions = torch.arange(features.shape[2], device=X.device)
+                outside = positions >= (lengths + width - 1).unsqueeze(1)
+                features = features.masked_fill(outside.unsqueeze(1), -torch.inf)
+            pooled.append(features.amax(dim=2))
+        return self.head(self.dropout(torch.cat(pooled, dim=1)))

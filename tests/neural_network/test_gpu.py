@@ -1,0 +1,87 @@
+"""Check training on CUDA; skipped on machines without a GPU (such as CI)."""
+
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import load_digits
+
+from sklearn_histai.neural_network import CNNClassifier, LSTMClassifier
+
+pytestmark = [
+    pytest.mark.gpu,
+    pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available"),
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+]
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return (X / 16).astype(np.float32), y
+
+
+def test_cnn_trains_on_cuda(digits):
+    """Check that device="cuda" trains on the GPU to a good accuracy."""
+    X, y = digits
+    clf = CNNClassifier(
+        image_shape=(1, 8, 8), device="cuda", max_iter=20, batch_size=32, random_state=0
+    ).fit(X[:1400], y[:1400])
+    assert next(clf.net_.module_.parameters()).is_cuda
+    assert clf.score(X[1400:], y[1400:]) > 0.9
+
+
+def test_cuda_training_is_deterministic_under_a_seed(digits):
+    """Check that two CUDA fits with one seed give the same predictions."""
+    X, y = digits
+    make = lambda: LSTMClassifier(  # noqa: E731
+        n_features_per_step=8, hidden_size=32, max_iter=3, device="cuda", random_state=0
+    ).fit(X, y)
+    assert_allclose(make().predict_proba(X), make().predict_proba(X), atol=1e-5)
+
+
+def test_gpu_trained_pickle_loads_on_cpu_only_machine(digits, tmp_path):
+    """Check that a GPU-trained model unpickles and predicts without CUDA."""
+    X, y = digits
+    clf = CNNClassifier(
+        image_shape=(1, 8, 8), device="cuda", max_iter=3, random_state=0
+    ).fit(X, y)
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps(clf))
+    np.save(tmp_path / "X.npy", X[:50])
+    np.save(tmp_path / "expected.npy", clf.predict(X[:50]))
+    script = (
+        "import pickle, sys, numpy as np, torch\n"
+        "assert not torch.cuda.is_available()\n"
+        f"clf = pickle.loads(open({str(path)!r}, 'rb').read())\n"
+        f"X = np.load({str(tmp_path / 'X.npy')!r})\n"
+        f"expected = np.load({str(tmp_path / 'expected.npy')!r})\n"
+        "assert (clf.predict(X) == expected).mean() > 0.98\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={"CUDA_VISIBLE_DEVICES": "", "PATH": ""},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_mixed_precision_on_cuda(digits):
+    """Check that bf16/fp16 autocast on CUDA trains a usable model."""
+    X, y = digits
+    clf = CNNClassifier(
+        image_shape=(1, 8, 8),
+        device="cuda",
+        mixed_precision=True,
+        max_iter=20,
+        batch_size=32,
+        random_state=0,
+    ).fit(X[:1400], y[:1400])
+    assert clf.net_.precision in {"bf16", "fp16"}
+    assert clf.score(X[1400:], y[1400:]) > 0.9
+    assert_array_equal(clf.predict(X[:10]), clf.predict(X[:10]))
