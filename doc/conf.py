@@ -22,7 +22,7 @@ extensions = [
 ]
 
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": True}
+autodoc_default_options = {"members": True}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_validation_checks = set()
@@ -42,7 +42,6 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "within_subsection_order": "FileNameSortKey",
     "abort_on_example_error": True,
-    "reset_modules": ("matplotlib", "seaborn", "sklearn_histai_reset"),
 }
 
 
@@ -54,5 +53,8 @@ def sklearn_histai_reset(gallery_conf, fname):
 
 
 sphinx_gallery_conf["reset_modules"] = ("matplotlib", sklearn_histai_reset)
+# A function in the gallery configuration cannot be cached between builds;
+# the docs are always built from scratch, so the cache is not needed.
+suppress_warnings = ["config.cache"]
 
 warnings.filterwarnings("ignore", category=UserWarning, message="Matplotlib")

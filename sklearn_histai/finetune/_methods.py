@@ -1,8 +1,9 @@
-"""The fine-tuning methods: what each one adds to the pretrained model and what trains.
+"""The fine-tuning methods: what each adds to the pretrained encoder, and what trains.
 
 Each method is one row of :data:`METHODS`: a function that turns the
-pretrained sequence-classification model into the network to train (and
-sets ``requires_grad`` on exactly the parameters that train), the learning
+pretrained encoder into the encoder to train (and sets ``requires_grad`` on
+exactly its parameters that train; the output layer put on top of it always
+trains), the learning
 rate that ``learning_rate="auto"`` resolves to, whether the trained weights
 can be merged back into a plain checkpoint, and the training callbacks the
 method needs. The peft library supplies LoRA, AdaLoRA, IA3 and prompt
@@ -47,9 +48,9 @@ class FineTuningMethod:
     learning_rate : float
         The learning rate that ``learning_rate="auto"`` resolves to.
     apply : callable
-        ``apply(model, estimator)`` returns the network to train, built
-        from the pretrained ``model`` with the estimator's parameters, with
-        ``requires_grad`` set on exactly the parameters that train.
+        ``apply(encoder, estimator)`` returns the encoder to train, built
+        from the pretrained ``encoder`` with the estimator's parameters,
+        with ``requires_grad`` set on exactly the parameters that train.
     mergeable : bool
         Whether the trained network folds back into a plain checkpoint of
         the base architecture.
@@ -63,25 +64,6 @@ class FineTuningMethod:
     apply: Callable
     mergeable: bool
     callbacks: Callable = field(default=lambda estimator: [])
-
-
-def classification_head(model):
-    """Return the output layer of a Hugging Face sequence-classification model."""
-    for name in ("classifier", "score"):
-        head = getattr(model, name, None)
-        if isinstance(head, nn.Module):
-            return head
-    raise ValueError(
-        f"{type(model).__name__} has no `classifier` or `score` output layer; "
-        "pass a checkpoint that AutoModelForSequenceClassification can load."
-    )
-
-
-def _train_only(model, modules):
-    model.requires_grad_(False)
-    for module in modules:
-        module.requires_grad_(True)
-    return model
 
 
 def _attention_projections(model):
@@ -104,13 +86,13 @@ def _full(model, estimator):
 
 
 def _head_only(model, estimator):
-    return _train_only(model, [classification_head(model)])
+    return model.requires_grad_(False)
 
 
 def _lora(model, estimator):
     peft = import_peft()
     config = peft.LoraConfig(
-        task_type=peft.TaskType.SEQ_CLS,
+        task_type=peft.TaskType.FEATURE_EXTRACTION,
         r=estimator.lora_r,
         lora_alpha=estimator.lora_alpha,
         lora_dropout=estimator.lora_dropout,
@@ -122,7 +104,7 @@ def _lora(model, estimator):
 def _adalora(model, estimator):
     peft = import_peft()
     config = peft.AdaLoraConfig(
-        task_type=peft.TaskType.SEQ_CLS,
+        task_type=peft.TaskType.FEATURE_EXTRACTION,
         init_r=estimator.adalora_init_r,
         target_r=estimator.adalora_target_r,
         lora_alpha=estimator.lora_alpha,
@@ -142,7 +124,7 @@ def _adalora(model, estimator):
 def _ia3(model, estimator):
     peft = import_peft()
     config = peft.IA3Config(
-        task_type=peft.TaskType.SEQ_CLS,
+        task_type=peft.TaskType.FEATURE_EXTRACTION,
         target_modules=(
             None if estimator.target_modules is None else list(estimator.target_modules)
         ),
@@ -154,7 +136,7 @@ def _ia3(model, estimator):
 def _prompt_tuning(model, estimator):
     peft = import_peft()
     config = peft.PromptTuningConfig(
-        task_type=peft.TaskType.SEQ_CLS,
+        task_type=peft.TaskType.FEATURE_EXTRACTION,
         num_virtual_tokens=estimator.num_virtual_tokens,
         # Soft prompts started from embeddings of random vocabulary words
         # train better than from random vectors (Lester et al., 2021).
@@ -164,26 +146,20 @@ def _prompt_tuning(model, estimator):
 
 
 def _prefix_tuning(model, estimator):
-    head = classification_head(model)
     model.requires_grad_(False)
-    tuned = PrefixTuning(
+    return PrefixTuning(
         model, estimator.num_virtual_tokens, estimator.prefix_projection_size
     )
-    head.requires_grad_(True)
-    return tuned
 
 
 def _adapter(model, estimator):
-    head = classification_head(model)
     model.requires_grad_(False)
     add_bottleneck_adapters(model, estimator.adapter_size)
     # Houlsby et al. (2019) also train the layer normalisations.
-    modules = [head] + [
-        module
-        for module in model.modules()
-        if isinstance(module, (nn.LayerNorm, BottleneckAdapter))
-    ]
-    return _train_only(model, modules)
+    for module in model.modules():
+        if isinstance(module, (nn.LayerNorm, BottleneckAdapter)):
+            module.requires_grad_(True)
+    return model
 
 
 def _target_modules(model, estimator):
@@ -212,7 +188,7 @@ class _AdaLoraBudget(Callback):
         self.orth_reg_weight = orth_reg_weight
 
     def on_train_begin(self, net, **kwargs):
-        self.model_ = net.module_.model
+        self.model_ = net.module_.encoder
         steps_per_epoch = math.ceil(
             net.batches_per_epoch_ / net.gradient_accumulation_steps
         )

@@ -251,10 +251,12 @@ class LeastSquaresRegressor(RegressorMixin, BaseEstimator):
     -----
     The fast path forms the normal equations
     :math:`(X_c^T W X_c + \\alpha I)\\,\\theta = X_c^T W y` with matrix-matrix
-    products (block by block for dense X, in cache, so that X is never
-    copied) and solves them by a Cholesky factorisation, scaled to a unit
-    diagonal. This costs one pass over the data, against the SVD of the
-    whole of X that ``LinearRegression`` computes.
+    products (X is centred after the product when its means are moderate,
+    block of rows by block of rows otherwise, and never copied; sparse X is
+    centred implicitly) and solves them by a Cholesky factorisation, scaled
+    to a unit diagonal. This costs one pass over the data, against the SVD of
+    the whole of X that ``LinearRegression`` computes. The normal matrix is
+    dense, n_features by n_features, also for sparse X.
 
     Forming :math:`X^T X` squares the condition number of X. When the
     Cholesky factorisation fails (X rank-deficient, e.g. collinear or

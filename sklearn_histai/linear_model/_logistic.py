@@ -779,11 +779,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """
         scores = self.decision_function(X)
         if scores.ndim == 1:
-            # sigmoid(-s) rather than 1 - sigmoid(s): the probability of
-            # classes_[0] keeps its relative precision when it is tiny.
             proba = np.empty((2, scores.shape[0]))
             expit(scores, out=proba[1])
-            expit(np.negative(scores, out=scores), out=proba[0])
+            np.subtract(1.0, proba[1], out=proba[0])
             return proba.T
         scores -= scores.max(axis=1, keepdims=True)
         np.exp(scores, out=scores)

@@ -56,6 +56,7 @@ _OPTIMIZERS = {
 # thread costs more in synchronisation than it gains, and when other
 # processes compete for the cores it was measured up to 30x slower.
 _SMALL_WORK = 1_000_000_000
+_AUTO_EARLY_STOPPING_SAMPLES = 1000
 
 COMMON_PARAMETERS_DOC = """\
 max_iter : int, default=200
@@ -73,11 +74,12 @@ max_iter : int, default=200
     warmup_fraction : float, default=0.0
         Fraction of the training steps over which the learning rate rises
         linearly from 0 to ``learning_rate``.
-    early_stopping : bool, default=False
+    early_stopping : bool or "auto", default="auto"
         Whether to hold out ``validation_fraction`` of the training data
         (stratified for classifiers) and stop when the validation loss stops
         improving, restoring the weights of the best epoch. When False,
-        training stops when the training loss stops improving.
+        training stops when the training loss stops improving. "auto" enables
+        it from 1,000 training samples on.
     validation_fraction : float, default=0.1
         Share of the training data held out when ``early_stopping=True``.
     n_iter_no_change : int, default=10
@@ -150,7 +152,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
         "lr_schedule": [StrOptions({"constant", "linear", "cosine"})],
         "warmup_fraction": [Interval(numbers.Real, 0, 1, closed="left")],
-        "early_stopping": ["boolean"],
+        "early_stopping": ["boolean", StrOptions({"auto"})],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
@@ -198,7 +200,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         weight_decay=0.0,
         lr_schedule="constant",
         warmup_fraction=0.0,
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
@@ -324,9 +326,9 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         # torch cannot wrap read-only memory (e.g. a read-only memmap).
         return torch.from_numpy(X if X.flags.writeable else X.copy())
 
-    def _make_callbacks(self, seed, total_steps):
+    def _make_callbacks(self, early_stopping, total_steps):
         callbacks = [("training_guard", TrainingGuard())]
-        if self.early_stopping:
+        if early_stopping:
             callbacks += [
                 ("valid_score", ValidScore(self._validation_score)),
                 (
@@ -373,8 +375,15 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
             callbacks.append(("progress_bar", ProgressBar()))
         return callbacks
 
+    def _resolve_early_stopping(self, n_samples):
+        if self.early_stopping == "auto":
+            # As HistGradientBoosting does: below this, a held-out tenth is
+            # too small to judge an epoch by.
+            return n_samples >= _AUTO_EARLY_STOPPING_SAMPLES
+        return self.early_stopping
+
     def _split(self, dataset, y, seed):
-        if not self.early_stopping:
+        if not self._resolve_early_stopping(len(y)):
             return dataset, None
         indices = np.arange(len(y))
         stratify = y if is_classifier(self) else None
@@ -482,7 +491,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
             iterator_valid__batch_size=max(batch_size, self._predict_chunk_size),
             dataset=TensorDataset,
             train_split=None if valid is None else predefined_split(valid),
-            callbacks=self._make_callbacks(seed, total_steps),
+            callbacks=self._make_callbacks(valid is not None, total_steps),
             predict_nonlinearity=None,
             device=device,
             verbose=self.verbose,

@@ -20,7 +20,7 @@ from sklearn_histai.nn import LeNet, TextCNN
 from sklearn_histai.nn._activations import ACTIVATIONS
 from sklearn_histai.utils import ModelHistory
 
-_CNN_DOC = """image_shape : tuple of int (channels, height, width) or None, default=None
+_IMG_DOC = """image_shape : tuple of int (channels, height, width) or None, default=None
         How to read each flat row as an image, e.g. ``(1, 8, 8)`` for 64
         columns; ``channels * height * width`` must equal the number of
         features. None reads each row as a 1-D signal of one channel and
@@ -38,11 +38,13 @@ _CNN_DOC = """image_shape : tuple of int (channels, height, width) or None, defa
         Activation after each convolution and the dense layer.
     dropout : float, default=0.0
         Dropout probability before the output layer.
-    """ + TOKEN_PARAMETERS_DOC.format(embedding_dim=100) + """
+    """
+_TEXT_DOC = """
     filter_sizes : tuple of int, default=(3, 4, 5)
         Token-id input: the widths (in tokens) of the text convolutions.
     num_filters : int, default=100
         Token-id input: the filters of each width."""
+_CNN_DOC = _IMG_DOC + TOKEN_PARAMETERS_DOC.format(embedding_dim=100) + _TEXT_DOC
 
 
 class _CNNMixin(_TokenInputMixin):

@@ -122,6 +122,12 @@ class WeightedNet(NeuralNet):
         with autocast_context(self.device, self.precision):
             return super().infer(x, **fit_params)
 
+    def _set_training(self, training=True):
+        # skorch switches modes on every batch, which walks every submodule;
+        # only a change of mode needs that.
+        if self.module_.training != training:
+            super()._set_training(training)
+
     def on_epoch_begin(self, net, **kwargs):
         super().on_epoch_begin(net, **kwargs)
         self.accumulated_batches_ = 0
@@ -137,22 +143,23 @@ class WeightedNet(NeuralNet):
         Xi, yi = batch
         y_pred = self.infer(Xi, **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
-        self.grad_scaler_.scale(loss / self.gradient_accumulation_steps).backward()
+        if self.gradient_accumulation_steps > 1:
+            loss_to_step = loss / self.gradient_accumulation_steps
+        else:
+            loss_to_step = loss
+        self.grad_scaler_.scale(loss_to_step).backward()
         self.accumulated_batches_ += 1
         self.epoch_batches_ += 1
         if (
             self.accumulated_batches_ == self.gradient_accumulation_steps
             or self.epoch_batches_ == self.batches_per_epoch_
         ):
-            self.notify(
-                "on_grad_computed",
-                named_parameters=list(self.get_all_learnable_params()),
-                batch=batch,
-                training=True,
-            )
-            for name in self._optimizers:
-                self.grad_scaler_.step(getattr(self, name + "_"))
-            self.grad_scaler_.update()
+            if self.grad_scaler_.is_enabled():
+                for name in self._optimizers:
+                    self.grad_scaler_.step(getattr(self, name + "_"))
+                self.grad_scaler_.update()
+            else:
+                self._step_optimizer(None)
             self._zero_grad_optimizer(set_to_none=True)
             self.accumulated_batches_ = 0
         return {"loss": loss.detach(), "y_pred": y_pred}

@@ -134,7 +134,7 @@ class PrefixEncoder(nn.Module):
             )
 
     def forward(self):
-        """Return the prefixes, a tensor of shape (n_layers, 2, n_prefix, hidden_size)."""
+        """Return the prefixes, of shape (n_layers, 2, n_prefix, hidden_size)."""
         if self.mlp is None:
             return self.prefixes
         out = self.mlp(self.embedding)

@@ -172,7 +172,11 @@ class LSTMLanguageNet(nn.Module):
     def forward(self, X):
         """Log-probability of each next token of rows ``X`` (batch, steps)."""
         X = X.long()
-        inputs, targets = X[:, :-1], X[:, 1:]
+        n_steps = X.shape[1]
+        # Rows are padded to the longest of the whole data set: the steps
+        # past the longest row of this batch are skipped.
+        width = max(int((X != self.padding_idx).sum(dim=1).max()), 2)
+        inputs, targets = X[:, : width - 1], X[:, 1:width]
         state = None
         scores = []
         for start in range(0, inputs.shape[1], self.bptt):
@@ -184,7 +188,7 @@ class LSTMLanguageNet(nn.Module):
                 # Truncated back-propagation: the state's values carry on,
                 # its gradient stops here.
                 state = tuple(s.detach() for s in state)
-        return torch.cat(scores, dim=1)
+        return F.pad(torch.cat(scores, dim=1), (0, n_steps - width))
 
 
 class SequenceNLL(nn.Module):

@@ -1,4 +1,4 @@
-"""Kim's convolutional network for text: parallel filter widths, max-over-time pooling."""
+"""Kim's convolutional network for text: several widths, max-over-time pooling."""
 
 import torch
 from torch import nn

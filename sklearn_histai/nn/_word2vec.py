@@ -3,6 +3,7 @@
 import torch
 from torch import nn
 from torch.nn import functional as F
+from torch.utils.data import Dataset
 
 
 class _UnscaledMeanGrad(torch.autograd.Function):
@@ -142,7 +143,8 @@ class NegativeSamplingLoss(nn.Module):
 
         Returns
         -------
-        loss : tensor of shape (batch,), or a scalar when reduced
+        loss : tensor of shape (batch,) or scalar
+            The loss of each sample, or their mean or sum.
         """
         positive = -F.logsigmoid(scores[:, 0])
         negative = -F.logsigmoid(-scores[:, 1:])
@@ -154,3 +156,145 @@ class NegativeSamplingLoss(nn.Module):
         if self.reduction == "sum":
             return loss.sum()
         return loss
+
+
+class Word2VecCorpus(Dataset):
+    """The training words of one fit, drawn into word2vec samples pass by pass.
+
+    Each pass (:meth:`batches`) subsamples the frequent words, then cuts the
+    corpus into blocks of ``batch_size`` positions, counted before
+    subsampling so that every pass has the same number of steps and the
+    learning rate decays with the words seen, as in word2vec.c. A block
+    yields the samples of its kept words for :class:`Word2VecNet`: (context
+    word, centre word) pairs for skip-gram, (context bag, centre word) for
+    CBOW, each with ``negative`` words drawn from the unigram distribution
+    raised to the power 3/4. Windows shrink at random and never cross
+    documents. The draws come from a generator seeded once, so that the
+    passes repeat under the same seed.
+
+    Parameters
+    ----------
+    tokens : tensor of shape (n_positions,)
+        Word index (a row of the tables, below ``n_words``) of each position
+        of the corpus, documents one after the other.
+    documents : tensor of shape (n_positions,)
+        Document of each position; windows stay within one.
+    counts : array-like of shape (n_words,)
+        Occurrences of each word, for subsampling and the noise distribution
+        (0 for words never drawn as negatives).
+    n_words : int
+        Number of words; CBOW bags are right-padded with ``n_words``.
+    sample : float
+        Subsampling threshold; 0 keeps every word.
+    window : int
+        Largest distance between a centre and a context word.
+    negative : int
+        Negative words per sample.
+    skipgram : bool
+        Whether to yield skip-gram pairs rather than CBOW bags.
+    device : str or torch.device
+        Where the corpus and the samples live.
+    seed : int
+        Seed of the generator of all the random draws.
+    """
+
+    def __init__(
+        self,
+        *,
+        tokens,
+        documents,
+        counts,
+        n_words,
+        sample,
+        window,
+        negative,
+        skipgram,
+        device,
+        seed,
+    ):
+        self.tokens = tokens.to(device)
+        self.documents = documents.to(device)
+        counts = torch.as_tensor(counts, dtype=torch.float64)
+        if sample > 0:
+            threshold = sample * counts.sum()
+            keep = ((counts / threshold).sqrt() + 1) * threshold / counts
+            keep = torch.nan_to_num(keep, nan=0.0, posinf=0.0).clamp(max=1.0)
+        else:
+            keep = torch.ones_like(counts)
+        self.keep_probability = keep.float().to(device)
+        noise = counts**0.75
+        self.noise_cdf = (noise.cumsum(0) / noise.sum()).float().to(device)
+        self.n_words = n_words
+        self.window = window
+        self.negative = negative
+        self.skipgram = skipgram
+        self.offsets = torch.cat(
+            [torch.arange(-window, 0), torch.arange(1, window + 1)]
+        ).to(device)
+        self.generator = torch.Generator(device=device).manual_seed(seed)
+
+    def __len__(self):
+        return len(self.tokens)
+
+    def __getitem__(self, index):
+        raise NotImplementedError("A Word2VecCorpus is read through batches() only.")
+
+    def batches(self, batch_size):
+        """Yield the samples of one pass, ``batch_size`` positions at a time.
+
+        Parameters
+        ----------
+        batch_size : int
+            Positions (before subsampling) per batch.
+
+        Yields
+        ------
+        batch : tuple of (dict, None)
+            ``{"inputs", "targets", "negatives"}`` for
+            :meth:`Word2VecNet.forward`, and no target (skorch's batch
+            layout); blocks without any sample are skipped.
+        """
+        n = len(self.tokens)
+        device = self.tokens.device
+        draws = torch.rand(n, generator=self.generator, device=device)
+        kept = torch.nonzero(draws < self.keep_probability[self.tokens]).squeeze(1)
+        tokens, documents = self.tokens[kept], self.documents[kept]
+        starts = torch.arange(0, n + batch_size, batch_size, device=device)
+        bounds = torch.searchsorted(kept, starts).tolist()
+        for start, stop in zip(bounds[:-1], bounds[1:]):
+            if stop > start:
+                batch = self._samples(tokens, documents, start, stop)
+                if batch is not None:
+                    yield batch, None
+
+    def _samples(self, tokens, documents, start, stop):
+        device = tokens.device
+        centres = torch.arange(start, stop, device=device)
+        shrink = torch.randint(
+            0, self.window, (stop - start,), generator=self.generator, device=device
+        )
+        positions = centres.unsqueeze(1) + self.offsets
+        inside = (positions >= 0) & (positions < len(tokens))
+        positions = positions.clamp(0, len(tokens) - 1)
+        valid = (
+            inside
+            & (self.offsets.abs() <= (self.window - shrink).unsqueeze(1))
+            & (documents[positions] == documents[centres].unsqueeze(1))
+        )
+        context = tokens[positions]
+        if self.skipgram:
+            row, column = torch.nonzero(valid, as_tuple=True)
+            inputs, targets = context[row, column], tokens[centres][row]
+        else:
+            has_context = valid.any(dim=1)
+            inputs = torch.where(valid, context, self.n_words)[has_context]
+            targets = tokens[centres][has_context]
+        if len(targets) == 0:
+            return None
+        draws = torch.rand(
+            (len(targets), self.negative), generator=self.generator, device=device
+        )
+        # right=True never lands on a word of zero weight (e.g. padding).
+        negatives = torch.searchsorted(self.noise_cdf, draws, right=True)
+        negatives.clamp_(max=self.n_words - 1)
+        return {"inputs": inputs, "targets": targets, "negatives": negatives}

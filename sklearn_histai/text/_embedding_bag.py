@@ -97,9 +97,7 @@ class EmbeddingBagClassifier(_TokenInputMixin, BaseNeuralClassifier):
         input="tokens",
     )
 
-    _doc_pieces = {
-        "token_parameters": TOKEN_PARAMETERS_DOC.format(embedding_dim=100)
-    }
+    _doc_pieces = {"token_parameters": TOKEN_PARAMETERS_DOC.format(embedding_dim=100)}
 
     _parameter_constraints = {
         **BaseNeuralEstimator._parameter_constraints,

@@ -7,6 +7,7 @@ import torch
 from sklearn.base import DensityMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
+from skorch.callbacks import GradientNormClipping
 
 from sklearn_histai.neural_network._base import BaseNeuralEstimator
 from sklearn_histai.nn import LSTMLanguageNet, SequenceNLL
@@ -79,6 +80,10 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
         lowers the perplexity.
     bptt : int, default=35
         Steps of truncated back-propagation through time.
+    max_grad_norm : float or None, default=5.0
+        Gradients are rescaled so that their global norm is at most this
+        (exploding gradients are the classic failure of recurrent language
+        models); None leaves them as they are.
     softmax : {"full", "adaptive"}, default="full"
         The output layer. "adaptive" is the adaptive softmax of Grave et al.
         (2017): the tokens covering 80% of the training text form the head,
@@ -162,6 +167,7 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "tie_weights": ["boolean"],
         "bptt": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_grad_norm": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "softmax": [StrOptions({"full", "adaptive"})],
     }
     # Rows per forward pass at prediction: each holds a window of
@@ -177,6 +183,7 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
         dropout=0.0,
         tie_weights=False,
         bptt=35,
+        max_grad_norm=5.0,
         softmax="full",
         padding_value="auto",
         **common,
@@ -188,6 +195,7 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
         self.dropout = dropout
         self.tie_weights = tie_weights
         self.bptt = bptt
+        self.max_grad_norm = max_grad_norm
         self.softmax = softmax
         self.padding_value = padding_value
 
@@ -235,6 +243,13 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
         if isinstance(y, str) and y == "no_validation":
             return rows
         return rows, rows
+
+    def _make_callbacks(self, seed, total_steps):
+        callbacks = super()._make_callbacks(seed, total_steps)
+        if self.max_grad_norm is not None:
+            clipping = GradientNormClipping(gradient_clip_value=self.max_grad_norm)
+            callbacks.append(("gradient_clipping", clipping))
+        return callbacks
 
     def _encode_targets(self, y, sample_weight):
         return y.astype(np.int64)

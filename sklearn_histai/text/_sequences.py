@@ -1,6 +1,7 @@
 """Token sequences as token lists or matrix rows, and their integer encoding."""
 
 import itertools
+from collections import Counter
 
 import numpy as np
 from sklearn.utils import _safe_indexing
@@ -43,14 +44,14 @@ def check_token_lists(X, name="X"):
 
     Returns
     -------
-    tokens : ndarray of str, shape (n_tokens,)
-        The tokens of all rows, one after the other.
+    tokens : list of str
+        The tokens of all rows, one after the other (a list: Python's dicts
+        encode str tokens several times faster than numpy's str sorting).
     lengths : ndarray of int, shape (n_rows,)
         The number of tokens of each row.
     """
     if len(X) == 0:
         raise ValueError(f"{name} holds 0 sequences; at least one is required.")
-    rows = []
     for i, row in enumerate(X):
         if isinstance(row, str) or not isinstance(row, (list, tuple, np.ndarray)):
             raise TypeError(
@@ -58,16 +59,16 @@ def check_token_lists(X, name="X"):
                 f"is a {type(row).__name__}. Split raw text into tokens first, "
                 "e.g. with TextTokenizer."
             )
-        rows.append(row)
-    lengths = np.fromiter((len(row) for row in rows), dtype=np.int64, count=len(rows))
-    flat = list(itertools.chain.from_iterable(rows))
-    bad = next((token for token in flat if not isinstance(token, str)), None)
-    if bad is not None:
-        raise TypeError(
-            f"Every token of {name} must be a str; found {bad!r} of type "
-            f"{type(bad).__name__}."
-        )
-    tokens = np.asarray(flat, dtype=str) if flat else np.empty(0, dtype="<U1")
+    lengths = np.fromiter((len(row) for row in X), dtype=np.int64, count=len(X))
+    tokens = list(itertools.chain.from_iterable(X))
+    if set(map(type, tokens)) - {str}:
+        bad = next(token for token in tokens if not isinstance(token, str))
+        if not isinstance(bad, str):
+            raise TypeError(
+                f"Every token of {name} must be a str; found {bad!r} of type "
+                f"{type(bad).__name__}."
+            )
+        tokens = [str(token) for token in tokens]
     return tokens, lengths
 
 
@@ -95,23 +96,39 @@ def matrix_tokens(X, lengths):
 
 
 def build_vocabulary(tokens, min_frequency=1):
-    """Sorted distinct tokens seen at least ``min_frequency`` times."""
+    """Sorted distinct tokens seen at least ``min_frequency`` times.
+
+    ``tokens`` is a list of str (token lists) or a numeric array (matrix
+    rows); the vocabulary is an array of str or of numbers accordingly.
+    """
+    if isinstance(tokens, list):
+        counts = Counter(tokens)
+        values = sorted(t for t, c in counts.items() if c >= min_frequency)
+        return np.array(values, dtype=str) if values else np.empty(0, dtype="<U1")
     values, counts = np.unique(tokens, return_counts=True)
     return values[counts >= min_frequency]
 
 
 def encode_tokens(tokens, vocabulary, offset):
     """Ids of ``tokens``: ``offset + position`` in ``vocabulary``, else UNK."""
-    ids = np.full(len(tokens), UNK, dtype=np.int64)
-    if len(vocabulary) == 0 or len(tokens) == 0:
-        return ids
-    if (vocabulary.dtype.kind == "U") != (tokens.dtype.kind == "U"):
+    is_text = isinstance(tokens, list)
+    if len(vocabulary) and (vocabulary.dtype.kind == "U") != is_text:
         fitted = "token lists" if vocabulary.dtype.kind == "U" else "a numeric matrix"
-        given = "token lists" if tokens.dtype.kind == "U" else "a numeric matrix"
+        given = "token lists" if is_text else "a numeric matrix"
         raise ValueError(
             f"The estimator was fitted on {fitted} but X is {given}; pass the "
             "same kind of input as in fit."
         )
+    if is_text:
+        index = {token: i for i, token in enumerate(vocabulary.tolist(), offset)}
+        return np.fromiter(
+            map(index.get, tokens, itertools.repeat(UNK)),
+            dtype=np.int64,
+            count=len(tokens),
+        )
+    ids = np.full(len(tokens), UNK, dtype=np.int64)
+    if len(vocabulary) == 0 or len(tokens) == 0:
+        return ids
     position = np.searchsorted(vocabulary, tokens)
     position = np.minimum(position, len(vocabulary) - 1)
     known = vocabulary[position] == tokens

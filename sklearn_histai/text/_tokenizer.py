@@ -1,4 +1,4 @@
-"""Text to token ids: the analyzer (words, characters, n-grams, CJK) and TextTokenizer."""
+"""Text to token ids: the analyzer (words, n-grams, CJK) and TextTokenizer."""
 
 import math
 import numbers
@@ -30,11 +30,14 @@ _CJK = (
     "\U00020000-\U0002ffff\U00030000-\U0003134f"
 )
 # A word is a run of word characters outside those scripts, with inner
-# apostrophes ("don't"); every other non-space character is a candidate
-# one-character token (kept when it is a symbol such as an emoji).
-_WORD = rf"[^\W{_CJK}]+(?:['\u2019][^\W{_CJK}]+)*"
-_PER_CHARACTER = re.compile(rf"[{_CJK}]|{_WORD}|[^\w\s]")
-_CJK_RUNS = re.compile(rf"(?P<cjk>[{_CJK}]+)|{_WORD}|[^\w\s]")
+# apostrophes ("don't"); every other non-ASCII, non-space character is a
+# candidate one-character token, kept when it is a symbol such as an emoji.
+# ASCII punctuation and symbols are dropped (e.g. the "<br />" of web text).
+_WORD = rf"[^\W{_CJK}]+(?:'[^\W{_CJK}]+)*"
+_PER_CHARACTER = re.compile(rf"[{_CJK}]|{_WORD}|[^\w\s\x00-\x7f]")
+_CJK_RUNS = re.compile(rf"(?P<cjk>[{_CJK}]+)|{_WORD}|[^\w\s\x00-\x7f]")
+# The same on ASCII text, which has no such scripts or symbols, faster.
+_ASCII_WORDS = re.compile(r"\w+(?:'\w+)*")
 
 # The longest sequences "auto" chooses, whatever the length distribution.
 _AUTO_MAX_LENGTH_CAP = 512
@@ -45,9 +48,9 @@ _AUTO_MAX_LENGTH_QUANTILE = 95
 def _is_kept_character(char):
     """Whether a one-character token is kept: letters, digits and symbols.
 
-    Punctuation, marks and control characters are dropped; symbols (the
-    Unicode categories S*, which hold the emoji, currency and maths signs)
-    carry meaning, e.g. sentiment, and are kept.
+    Punctuation, marks and control characters are dropped; non-ASCII symbols
+    (the Unicode categories S*, which hold the emoji, currency and maths
+    signs) carry meaning, e.g. sentiment, and are kept.
     """
     return char.isalnum() or unicodedata.category(char).startswith("S")
 
@@ -82,8 +85,7 @@ def _check_documents(X, *, name="X"):
         documents = list(X)
     except TypeError:
         raise TypeError(
-            f"{name} must be an iterable of str documents; got "
-            f"{type(X).__name__}."
+            f"{name} must be an iterable of str documents; got {type(X).__name__}."
         ) from None
     for index, document in enumerate(documents):
         if not isinstance(document, str):
@@ -102,13 +104,12 @@ class TextAnalyzer:
     """A picklable callable that turns one document into a list of tokens.
 
     The analyzer of :class:`TextTokenizer`, usable on its own as the
-    ``analyzer`` of scikit-learn's :class:`~sklearn.feature_extraction.text.
-    CountVectorizer` or :class:`~sklearn.feature_extraction.text.
-    TfidfVectorizer`. Words are runs of letters and digits (with inner
-    apostrophes); text in scripts written without spaces (Chinese, Japanese)
-    is split per character, or by ``segmenter``, so mixed text keeps its
-    Latin words whole. Emoji and other symbols are tokens; punctuation is
-    dropped.
+    ``analyzer`` of scikit-learn's ``CountVectorizer`` or
+    ``TfidfVectorizer``. Words are runs of letters and digits (with inner
+    apostrophes, straight or curly); text in scripts written without spaces
+    (Chinese, Japanese) is split per character, or by ``segmenter``, so
+    mixed text keeps its Latin words whole. Emoji and other non-ASCII
+    symbols are tokens; punctuation and ASCII symbols are dropped.
 
     It exposes ``get_params``/``set_params``, so that its parameters can be
     grid-searched through the vectorizer, e.g.
@@ -272,6 +273,9 @@ class TextAnalyzer:
         ]
 
     def _words(self, document):
+        if document.isascii():
+            return _ASCII_WORDS.findall(document)
+        document = document.replace("\u2019", "'")
         if self.segmenter is None:
             tokens = _PER_CHARACTER.findall(document)
             return [t for t in tokens if len(t) > 1 or _is_kept_character(t)]
@@ -291,13 +295,15 @@ def _ngrams(tokens, min_n, max_n):
         return tokens
     grams = list(tokens) if min_n == 1 else []
     for n in range(max(min_n, 2), max_n + 1):
-        grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+        grams.extend(map(" ".join, zip(*(tokens[i:] for i in range(n)))))
     return grams
 
 
 def _char_ngrams(text, min_n, max_n):
     return [
-        text[i : i + n] for n in range(min_n, max_n + 1) for i in range(len(text) - n + 1)
+        text[i : i + n]
+        for n in range(min_n, max_n + 1)
+        for i in range(len(text) - n + 1)
     ]
 
 
@@ -528,7 +534,9 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         for row, document in enumerate(documents):
             tokens = analyze(document)
             if len(tokens) > length:
-                tokens = tokens[:length] if self.truncation == "post" else tokens[-length:]
+                tokens = (
+                    tokens[:length] if self.truncation == "post" else tokens[-length:]
+                )
             ids[row, : len(tokens)] = [lookup(token, OOV_ID) for token in tokens]
         return ids
 

@@ -20,11 +20,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNet
 from skorch.callbacks import LRScheduler
 from torch.optim.lr_scheduler import LambdaLR
-from torch.utils.data import Dataset
 
 from sklearn_histai.neural_network._base import BaseNeuralEstimator
 from sklearn_histai.neural_network._skorch import WarmupDecay
-from sklearn_histai.nn import NegativeSamplingLoss, Word2VecNet
+from sklearn_histai.nn import NegativeSamplingLoss, Word2VecCorpus, Word2VecNet
 from sklearn_histai.utils import ModelHistory
 
 
@@ -159,18 +158,24 @@ default=None
 
     Examples
     --------
+    >>> import numpy as np
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn_histai.text import TextTokenizer, Word2Vec
-    >>> docs = ["the cat sat on the mat", "the dog sat on the log"] * 50
+    >>> rng = np.random.RandomState(0)
+    >>> animals, finance = ["cat", "dog", "mouse", "pet"], ["stocks", "bonds", "fund"]
+    >>> docs = [" ".join(rng.choice(animals if i % 2 else finance, size=8))
+    ...         for i in range(100)]
     >>> model = make_pipeline(
-    ...     TextTokenizer(), Word2Vec(vector_size=8, epochs=2, random_state=0)
+    ...     TextTokenizer(),
+    ...     Word2Vec(vector_size=16, window=3, sample=0, epochs=5, batch_size=64,
+    ...              random_state=0),
     ... )
     >>> model.fit_transform(docs).shape
-    (100, 8)
+    (100, 16)
     >>> tokenizer, word2vec = model[0], model[-1]
-    >>> [w for w, _ in word2vec.most_similar(
-    ...     "cat", topn=2, vocabulary=tokenizer.vocabulary_)]
-    [...]
+    >>> similar = word2vec.most_similar("cat", topn=3, vocabulary=tokenizer.vocabulary_)
+    >>> sorted(word for word, _ in similar)
+    ['dog', 'mouse', 'pet']
     """
 
     _history = ModelHistory(
@@ -259,6 +264,7 @@ default=None
         """Set ``tokens_``: the value of each row of the embeddings."""
         values = np.unique(X)
         is_ids = values[0] >= 0 and np.all(values == np.floor(values))
+        ignored = np.asarray(self.ignored_ids, dtype=np.float64)
         if init is not None:
             if not is_ids:
                 raise ValueError(
@@ -274,7 +280,11 @@ default=None
         elif is_ids:
             self.tokens_ = np.arange(int(values[-1]) + 1)
         else:
-            self.tokens_ = values.astype(np.float64)
+            self.tokens_ = np.setdiff1d(values.astype(np.float64), ignored)
+        if not len(self.tokens_):
+            raise ValueError(
+                f"X holds only ignored ids (ignored_ids={tuple(self.ignored_ids)})."
+            )
 
     def _encode(self, X):
         """Rows of ``embeddings_`` for the values of ``X``; -1 for non-words."""
@@ -319,6 +329,16 @@ default=None
         self : Word2Vec
             The fitted estimator.
         """
+        # On any error the estimator is left as it was before the call.
+        state = dict(vars(self))
+        try:
+            return self._fit(X)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(state)
+            raise
+
+    def _fit(self, X):
         X = self._validate_X(X, reset=True)
         init = self._check_init()
         self._learn_tokens(X, init)
@@ -346,7 +366,7 @@ default=None
         self.loss_curve_ = []
         self.n_iter_ = 0
         if self.freeze_embeddings:
-            self.embeddings_ = init
+            self.embeddings_ = init.copy()
             return self
         self.embeddings_ = self._train(rows, trained, init)
         if init is None:
@@ -368,7 +388,7 @@ default=None
         documents, _ = np.nonzero(keep)
         device = self._resolve_device()
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        corpus = _Corpus(
+        corpus = Word2VecCorpus(
             tokens=torch.from_numpy(rows[keep].astype(np.int64)),
             documents=torch.from_numpy(documents.astype(np.int64)),
             counts=self.counts_ * trained,
@@ -444,11 +464,13 @@ default=None
         is_word = self.has_vector_[words]
         documents, words = documents[is_word], words[is_word]
         weights = self.idf_[words] if self.pooling == "tfidf" else np.ones(len(words))
+        # Only the rows of the words present are read (and cast to float64).
+        used, columns = np.unique(words, return_inverse=True)
         pooling = sparse.csr_matrix(
-            (weights, (documents, words)), shape=(len(X), len(self.tokens_))
+            (weights, (documents, columns)), shape=(len(X), len(used))
         )
         totals = np.asarray(pooling.sum(axis=1)).ravel()
-        vectors = np.asarray(pooling @ self.embeddings_.astype(np.float64))
+        vectors = np.asarray(pooling @ self.embeddings_[used].astype(np.float64))
         np.divide(vectors, totals[:, None], out=vectors, where=totals[:, None] > 0)
         return vectors
 
@@ -521,12 +543,6 @@ default=None
     def _n_features_out(self):
         return self.embeddings_.shape[1]
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
-        tags.non_deterministic = False
-        return tags
-
 
 def _holds_text(X):
     """Whether ``X`` is a string or a collection of strings (raw text)."""
@@ -546,108 +562,8 @@ def _holds_text(X):
     return False
 
 
-class _Corpus(Dataset):
-    """The training words of one fit, and the sampling that turns them into batches.
-
-    Each pass subsamples the frequent words, then cuts the corpus into
-    blocks of ``batch_size`` positions (counted before subsampling, so that
-    every pass has the same number of steps and the learning rate decays
-    with the words seen, as in word2vec.c); each block yields the samples of
-    its kept words: (context word, centre word) pairs for skip-gram, (context
-    bag, centre word) for CBOW, with ``negative`` words each. The random
-    draws come from a generator seeded once per fit.
-    """
-
-    def __init__(
-        self,
-        *,
-        tokens,
-        documents,
-        counts,
-        n_words,
-        sample,
-        window,
-        negative,
-        skipgram,
-        device,
-        seed,
-    ):
-        self.tokens = tokens.to(device)
-        self.documents = documents.to(device)
-        counts = torch.as_tensor(counts, dtype=torch.float64)
-        if sample > 0:
-            threshold = sample * counts.sum()
-            keep = ((counts / threshold).sqrt() + 1) * threshold / counts
-            keep = torch.nan_to_num(keep, nan=0.0, posinf=0.0).clamp(max=1.0)
-        else:
-            keep = torch.ones_like(counts)
-        self.keep_probability = keep.float().to(device)
-        noise = counts**0.75
-        self.noise_cdf = (noise.cumsum(0) / noise.sum()).float().to(device)
-        self.n_words = n_words
-        self.window = window
-        self.negative = negative
-        self.skipgram = skipgram
-        self.offsets = torch.cat(
-            [torch.arange(-window, 0), torch.arange(1, window + 1)]
-        ).to(device)
-        self.generator = torch.Generator(device=device).manual_seed(seed)
-
-    def __len__(self):
-        return len(self.tokens)
-
-    def __getitem__(self, index):
-        raise NotImplementedError("A _Corpus is read by _PairBatches only.")
-
-    def batches(self, batch_size):
-        """Yield the samples of one pass, ``batch_size`` positions at a time."""
-        n = len(self.tokens)
-        device = self.tokens.device
-        draws = torch.rand(n, generator=self.generator, device=device)
-        kept = torch.nonzero(draws < self.keep_probability[self.tokens]).squeeze(1)
-        tokens, documents = self.tokens[kept], self.documents[kept]
-        starts = torch.arange(0, n + batch_size, batch_size, device=device)
-        bounds = torch.searchsorted(kept, starts).tolist()
-        for start, stop in zip(bounds[:-1], bounds[1:]):
-            if stop > start:
-                batch = self._samples(tokens, documents, start, stop)
-                if batch is not None:
-                    yield batch, None
-
-    def _samples(self, tokens, documents, start, stop):
-        device = tokens.device
-        centres = torch.arange(start, stop, device=device)
-        shrink = torch.randint(
-            0, self.window, (stop - start,), generator=self.generator, device=device
-        )
-        positions = centres.unsqueeze(1) + self.offsets
-        inside = (positions >= 0) & (positions < len(tokens))
-        positions = positions.clamp(0, len(tokens) - 1)
-        valid = (
-            inside
-            & (self.offsets.abs() <= (self.window - shrink).unsqueeze(1))
-            & (documents[positions] == documents[centres].unsqueeze(1))
-        )
-        context = tokens[positions]
-        if self.skipgram:
-            row, column = torch.nonzero(valid, as_tuple=True)
-            inputs, targets = context[row, column], tokens[centres][row]
-        else:
-            has_context = valid.any(dim=1)
-            inputs = torch.where(valid, context, self.n_words)[has_context]
-            targets = tokens[centres][has_context]
-        if len(targets) == 0:
-            return None
-        draws = torch.rand(
-            (len(targets), self.negative), generator=self.generator, device=device
-        )
-        negatives = torch.searchsorted(self.noise_cdf, draws)
-        negatives.clamp_(max=self.n_words - 1)
-        return {"inputs": inputs, "targets": targets, "negatives": negatives}
-
-
 class _PairBatches:
-    """skorch's training iterator over a :class:`_Corpus`: one pass per ``iter``."""
+    """skorch's training iterator over a ``Word2VecCorpus``: one pass per ``iter``."""
 
     def __init__(self, dataset, batch_size):
         self.dataset = dataset
@@ -675,8 +591,19 @@ class _Word2VecNet(NeuralNet):
         targets = X["targets"].to(scores.device)
         negatives = X["negatives"].to(scores.device)
         losses = self.criterion_(scores, negatives != targets.unsqueeze(1))
+        loss = losses.mean().detach()
+        # The loss starts at (1 + K) log 2 (zero output vectors); a batch far
+        # above it means the summed updates of a step overshoot.
+        if not loss <= 10 * scores.shape[1] * math.log(2):
+            raise FloatingPointError(
+                f"Word2Vec diverged in pass {len(self.history)}: the loss per "
+                f"sample is {loss.item():.4g}, far above its starting value "
+                f"{scores.shape[1] * math.log(2):.3g}. Lower learning_rate or "
+                "batch_size: with few distinct words (and sample=0), each step "
+                "sums many updates of the same words."
+            )
         self._zero_grad_optimizer(set_to_none=True)
         losses.sum().backward()
         for name in self._optimizers:
             getattr(self, name + "_").step()
-        return {"loss": losses.mean().detach(), "y_pred": scores}
+        return {"loss": loss, "y_pred": scores}

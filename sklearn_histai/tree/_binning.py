@@ -52,19 +52,31 @@ class BinMapper:
             rng = np.random.default_rng(self.random_state)
             rows = np.sort(rng.choice(n_samples, self.subsample, replace=False))
             sample = X[rows]
-        sample = np.ascontiguousarray(sample.T)
+        # One sort for all the features; quantiles sit at the same positions.
+        columns = np.sort(np.ascontiguousarray(sample.T), axis=1)
+        is_new = columns[:, 1:] != columns[:, :-1]
+        n_distinct = 1 + np.count_nonzero(is_new, axis=1)
+        quantiles = _quantiles(columns, self.max_bins)
         self.edges_, lefts, rights = [], [], []
         for f in range(n_features):
-            values, column = _distinct(sample[f])
-            if values.size <= self.max_bins and sample.shape[1] < n_samples:
-                # A value the subsample missed would break the exactness.
-                values, column = _distinct_full(X[:, f], values)
-            if values.size <= self.max_bins:
+            column, values = columns[f], None
+            if n_distinct[f] <= self.max_bins:
+                values = column[np.concatenate(([True], is_new[f]))]
+                if columns.shape[1] < n_samples:
+                    # A value the subsample missed would break the exactness.
+                    values, column = _distinct_full(X[:, f], values)
+            if values is not None and values.size <= self.max_bins:
                 edges, left, right = values[:-1], values, values
             else:
                 # Only bins strictly inside the range are ever split between,
                 # so the outer representative values are never used.
-                edges = _quantile_edges(column, self.max_bins)
+                if column is columns[f]:
+                    edges = quantiles[f]
+                else:
+                    edges = _quantiles(column[None, :], self.max_bins)[0]
+                edges = np.unique(edges)
+                # An edge at the maximum would leave the last bin empty.
+                edges = edges[edges < column[-1]]
                 left = np.append(edges, column[-1])
                 right = np.insert(edges, 0, column[0])
             self.edges_.append(edges)
@@ -110,30 +122,27 @@ class BinMapper:
         return np.where(bad, left, threshold)
 
 
-def _distinct(column):
-    column = np.sort(column)
-    is_new = np.empty(column.size, dtype=bool)
-    is_new[0] = True
-    np.not_equal(column[1:], column[:-1], out=is_new[1:])
-    return column[is_new], column
-
-
 def _distinct_full(column, values):
-    """Return the distinct values of ``column`` given those of a subsample."""
+    """Return the distinct values and sorted values of a full column.
+
+    ``values`` are those of a subsample; the sorted column is None when they
+    are all the column has.
+    """
     codes = _bin_column(np.ascontiguousarray(column), values[:-1])
     if np.array_equal(values[codes], column):
         return values, None
-    return _distinct(column)
+    column = np.sort(column)
+    is_new = np.concatenate(([True], column[1:] != column[:-1]))
+    return column[is_new], column
 
 
-def _quantile_edges(sorted_column, max_bins):
-    n = sorted_column.size
+def _quantiles(sorted_columns, max_bins):
+    """Return the ``max_bins`` quantiles of each sorted row, midpoint method."""
+    n = sorted_columns.shape[1]
     position = np.linspace(0, 1, max_bins + 1)[1:-1] * (n - 1)
-    low = sorted_column[np.floor(position).astype(np.intp)].astype(np.float64)
-    high = sorted_column[np.ceil(position).astype(np.intp)].astype(np.float64)
-    edges = np.unique(low / 2.0 + high / 2.0)
-    # An edge at the maximum would leave the last bin empty.
-    return edges[edges < sorted_column[-1]]
+    low = sorted_columns[:, np.floor(position).astype(np.intp)]
+    high = sorted_columns[:, np.ceil(position).astype(np.intp)]
+    return low.astype(np.float64) / 2.0 + high.astype(np.float64) / 2.0
 
 
 def _pad(arrays, width):

@@ -4,6 +4,7 @@ import numpy as np
 
 from sklearn_histai.tree._splitter import (
     best_dense_splits,
+    best_sorted_splits,
     best_sparse_splits,
     class_proportions,
     dense_histograms,
@@ -11,7 +12,6 @@ from sklearn_histai.tree._splitter import (
     next_nonempty_bins,
     node_histograms,
     node_impurity,
-    sparse_histograms,
 )
 from sklearn_histai.tree._tree import TREE_LEAF, TREE_UNDEFINED, Tree
 
@@ -241,10 +241,7 @@ class TreeGrower:
         targets = self.targets.of_rows(rows)
         for start, stop in feature_chunks(self.n_features, rows.size):
             codes = np.take(self.binned[start:stop], rows, axis=1)
-            cells, hist = sparse_histograms(
-                codes, local, search.n_nodes, self.n_bins, targets
-            )
-            search.add_sparse(start, stop, cells, hist)
+            search.add_sorted(start, stop, codes, local, targets)
 
     def _dense_search(self, search, level, nodes, rows, local, parent):
         """Search dense histograms; return them, by chunk of features."""
@@ -271,8 +268,11 @@ class TreeGrower:
         targets = self.targets.of_rows(None if all_rows else rows)
         width = n_nodes * self.n_bins
         per_feature = max(rows.size, width * (1 + self.targets.n_stat))
+        max_step = None
+        if derived is not None:
+            max_step = max(stop - start for start, stop, _ in parent_chunks)
         chunks = []
-        for start, stop in feature_chunks(self.n_features, per_feature):
+        for start, stop in feature_chunks(self.n_features, per_feature, max_step):
             codes = self.binned[start:stop]
             if not all_rows:
                 codes = np.take(codes, rows, axis=1)
@@ -331,7 +331,7 @@ class TreeGrower:
 
     def _values(self, sums, weights):
         if not self.targets.is_classification:
-            return (sums / weights).T[:, :, None]
+            return (sums / weights + self.targets.center[:, None]).T[:, :, None]
         return class_proportions(weights, sums, self.targets.n_classes)
 
 
@@ -412,10 +412,9 @@ class _LevelSearch:
             )
         self._store(start, stop, found)
 
-    def add_sparse(self, start, stop, cells, hist):
-        n_segments = (stop - start) * self.n_nodes
-        found = best_sparse_splits(
-            cells, hist, self.totals, self.n_nodes, n_segments, self.problem
+    def add_sorted(self, start, stop, codes, slots, targets):
+        found = best_sorted_splits(
+            codes, slots, self.n_nodes, targets, self.totals, self.problem
         )
         self._store(start, stop, found)
 

@@ -6,12 +6,16 @@ samples, their total weight and the sums the criterion needs, its
 (the last is the weight minus the others) for classification, the weighted
 sums of each target for regression.
 
-Cells are numbered ``(feature * n_nodes + node) * n_bins + bin``, so that the
-cells of one feature are contiguous: each feature's histograms take one
-``np.bincount`` per channel, weighted by per-sample values without copying
-them once per feature. The split search works on histograms compacted to
-their non-empty cells, in that order, so that dense histograms (for few large
-nodes) and sparse ones (for many small nodes) share one evaluation.
+Cells are numbered ``(feature * n_nodes + node) * n_bins + bin``: each
+(feature, node) *segment* of bins is contiguous, and so are the cells of a
+group of features, which take one ``np.bincount`` per channel. Every
+segment's best split comes from cumulative sums along its bins, searched in
+one of three ways, which find the same splits:
+
+* dense histograms as they are, for nodes that fill most of their bins;
+* dense histograms compacted to their non-empty cells, for smaller nodes;
+* the samples sorted by cell, for many small nodes, where counting every
+  cell of a dense histogram would cost more than sorting the samples.
 """
 
 import numpy as np
@@ -20,7 +24,7 @@ from scipy.special import xlogy
 # Work on groups of features whose temporary arrays hold about this many
 # entries: small arrays stay in cache and are recycled by the allocator,
 # where large ones cost a page fault per 4 kB on every allocation.
-_CHUNK_ENTRIES = 1 << 17
+_CHUNK_ENTRIES = 1 << 16
 
 
 class Targets:
@@ -36,13 +40,17 @@ class Targets:
         Regression: the weighted (centred) target of each output.
     weights : ndarray of shape (n_samples,) or None
         The sample weights, or None for unit weights.
+    center : ndarray of shape (n_outputs,) or None
+        Regression: what was subtracted from the targets, added back to the
+        values of the nodes.
     """
 
-    def __init__(self, class_codes, n_classes, values, weights):
+    def __init__(self, class_codes, n_classes, values, weights, center=None):
         self.class_codes = class_codes
         self.n_classes = n_classes
         self.values = values
         self.weights = weights
+        self.center = center
         self.is_classification = class_codes is not None
         if self.is_classification:
             self.n_stat = sum(n_classes) - len(n_classes)
@@ -61,7 +69,9 @@ class Targets:
         codes = None
         if self.is_classification:
             codes = [np.take(c, rows) for c in self.class_codes]
-        return Targets(codes, self.n_classes, pick(self.values), pick(self.weights))
+        return Targets(
+            codes, self.n_classes, pick(self.values), pick(self.weights), self.center
+        )
 
 
 class Histograms:
@@ -132,7 +142,7 @@ def _sum_into_cells(index, n_cells, targets):
         ).reshape(n_classes, n_cells)
         stats.append(full[:-1])
         if k == 0:
-            total = full.sum(axis=0) if n_classes > 2 else full[0] + full[1]
+            total = full[0] + full[1] if n_classes == 2 else full.sum(axis=0)
     if weights is None:
         return Histograms(total, None, _stack(stats))
     return Histograms(np.bincount(flat, minlength=n_cells), total, _stack(stats))
@@ -144,14 +154,18 @@ def _stack(arrays):
     return np.concatenate([np.atleast_2d(a) for a in arrays])
 
 
-def feature_chunks(n_features, entries_per_feature):
+def feature_chunks(n_features, entries_per_feature, max_step=None):
     """Return ranges of features whose temporary arrays fit in one chunk.
 
-    Chunks hold a power of two of features, so that a level's chunks nest in
-    those of the level above, whose histograms they subtract from.
+    Chunks hold all the features or a power of two of them; with
+    ``max_step`` the step of the level above, a level's chunks nest in those
+    whose histograms they subtract from.
     """
     fit = max(1, _CHUNK_ENTRIES // max(entries_per_feature, 1))
-    step = min(1 << (fit.bit_length() - 1), n_features)
+    step = n_features if fit >= n_features else 1 << (fit.bit_length() - 1)
+    if max_step is not None:
+        step = min(step, max_step)
+    step = min(step, n_features)
     return [
         (start, min(start + step, n_features)) for start in range(0, n_features, step)
     ]
@@ -192,40 +206,6 @@ def dense_histograms(codes, slots, n_nodes, n_bins, targets):
     return _sum_into_cells(_cell_index(codes, slots, n_nodes, n_bins), n_cells, targets)
 
 
-def sparse_histograms(codes, slots, n_nodes, n_bins, targets):
-    """Return the non-empty cells of the histograms of many small nodes.
-
-    Same parameters as :func:`dense_histograms`; returns ``(cells,
-    histograms)`` where ``cells`` are the sorted indices of the non-empty
-    cells. Sorting the samples' cells costs no pass over all the cells, most
-    of them empty when nodes hold fewer samples than there are bins.
-    """
-    n_cells = codes.shape[0] * n_nodes * n_bins
-    index = _cell_index(codes, slots, n_nodes, n_bins)
-    cells, rank = _sorted_unique(index.ravel(), n_cells)
-    return cells, _sum_into_cells(rank.reshape(index.shape), cells.size, targets)
-
-
-def _sorted_unique(index, n_cells):
-    """Return the sorted distinct values of ``index`` and the rank of each.
-
-    Sorting the values with their positions packed in the low bits is much
-    faster than an argsort.
-    """
-    n = index.size
-    shift = max(n - 1, 1).bit_length()
-    if max(n_cells - 1, 1).bit_length() + shift > 62:
-        return np.unique(index, return_inverse=True)
-    packed = np.sort((index << shift) | np.arange(n))
-    values = packed >> shift
-    is_new = np.empty(n, dtype=bool)
-    is_new[0] = True
-    np.not_equal(values[1:], values[:-1], out=is_new[1:])
-    rank = np.empty(n, dtype=np.intp)
-    rank[packed & ((1 << shift) - 1)] = np.cumsum(is_new) - 1
-    return values[is_new], rank
-
-
 def _complete(weights, stats, n_classes):
     """Yield the counts of each output: all classes but the last, and the last."""
     start = 0
@@ -261,9 +241,9 @@ def proxy_gain(criterion, left, right, n_classes):
 def _square_sums(stats, n_classes):
     total = None
     for group in _groups(stats, n_classes):
-        squares = np.square(group[0], dtype=np.float64)
+        squares = np.square(group[0])
         for channel in group[1:]:
-            squares += np.square(channel, dtype=np.float64)
+            squares += np.square(channel)
         if n_classes is not None:
             if len(group) == 1:
                 # Two classes: twice the proxy of the first one alone; the
@@ -271,7 +251,7 @@ def _square_sums(stats, n_classes):
                 if len(n_classes) > 1:
                     squares *= 2.0
             else:
-                squares += np.square(np.sum(group, axis=0), dtype=np.float64)
+                squares += np.square(np.sum(group, axis=0))
         total = squares if total is None else np.add(total, squares, out=total)
     return total
 
@@ -333,39 +313,58 @@ def class_proportions(weights, stats, n_classes):
     return value
 
 
-def _sides(values, shape=None, starts=None, lengths=None, totals=None):
-    """Return the sums left and right of a split after each bin.
+def _sides(values, shape=None, starts=None, segment=None, totals=None):
+    """Return the sums left and right of a split after each bin, as floats.
 
     Dense histograms (``shape`` given) restart their cumulative sums at every
-    row of the reshape; compacted ones at every segment start, the right
-    side being the node totals (spread over the rows) minus the left.
+    row of the reshape. Compacted ones restart them at the ``starts`` of
+    their segments, ``segment`` giving the segment of each row; the right
+    side is the segment's total minus the left. With ``values`` None, every
+    row is one sample of unit weight.
     """
     if shape is not None:
-        left = np.cumsum(values.reshape(shape), axis=-1)
-        return left, left[:, -1:] - left
-    left = np.cumsum(values)
-    before = left[starts - 1]
-    before[0] = 0.0
-    left -= np.repeat(before, lengths)
-    return left, np.repeat(totals, lengths) - left
+        left = np.cumsum(values.reshape(shape), axis=-1, dtype=np.float64)
+        right = np.subtract(left[:, -1:], left)
+        return left, right
+    # Spreading per-segment values over the rows with ``take`` is several
+    # times faster than with ``repeat``.
+    if values is None:
+        left = np.arange(1.0, segment.size + 1.0)
+        left -= np.take(starts, segment)
+    else:
+        left = np.cumsum(values, dtype=np.float64)
+        before = left[starts - 1]
+        before[0] = 0.0
+        left -= np.take(before, segment)
+    right = np.take(np.asarray(totals, dtype=np.float64), segment)
+    right -= left
+    return left, right
 
 
-def _scores(hist, problem, side_args):
-    """Return the split scores, -inf where invalid, and the left counts."""
+def _scores(hist, problem, side_args, last=None):
+    """Return the split scores, -inf where invalid, and the left counts.
+
+    ``last``, when given, tells the rows after which no split is possible
+    (the last sample of a cell). Rows of compacted histograms (no
+    ``shape``) are never empty, so that their left counts are positive.
+    """
     n_totals = side_args.pop("n_totals")
     w_totals = side_args.pop("w_totals")
     s_totals = side_args.pop("s_totals")
     n_left, n_right = _sides(hist.counts, totals=n_totals, **side_args)
     min_leaf = max(problem["min_samples_leaf"], 1)
-    valid = n_right >= min_leaf
-    valid &= n_left >= min_leaf
+    invalid = n_right < min_leaf
+    if min_leaf > 1 or "shape" in side_args:
+        invalid |= n_left < min_leaf
+    if last is not None:
+        invalid |= last
     if hist.unit_weights:
         w_left, w_right = n_left, n_right
     else:
         w_left, w_right = _sides(hist.weights, totals=w_totals, **side_args)
         min_weight = max(problem["min_weight_leaf"], np.finfo(np.float64).tiny)
-        valid &= w_left >= min_weight
-        valid &= w_right >= min_weight
+        invalid |= w_left < min_weight
+        invalid |= w_right < min_weight
     s_left, s_right = [], []
     for k, stats in enumerate(hist.stats):
         totals = None if s_totals is None else s_totals[k]
@@ -379,8 +378,7 @@ def _scores(hist, problem, side_args):
             (w_right, s_right),
             problem["n_classes"],
         )
-    np.logical_not(valid, out=valid)
-    score[valid] = -np.inf
+    score[invalid] = -np.inf
     return score, n_left
 
 
@@ -449,30 +447,117 @@ def best_sparse_splits(cells, hist, totals, n_nodes, n_segments, problem):
         As for :func:`best_dense_splits`, ``bin_right`` and ``varies``
         always given.
     """
+    return _best_in_segments(cells, hist, totals, n_nodes, n_segments, problem)
+
+
+def best_sorted_splits(codes, slots, n_nodes, targets, totals, problem):
+    """Return the best split of every segment, from the sorted samples.
+
+    For many small nodes, most cells of a dense histogram are empty: sorting
+    the samples by cell is cheaper. When most cells hold a single sample,
+    the sorted samples are searched as they are, a split being possible
+    after the last sample of a cell; otherwise they are first summed by cell.
+
+    Parameters
+    ----------
+    codes : ndarray of shape (n_features, n_rows)
+        The bin codes of the samples, for the features at hand.
+    slots : ndarray of shape (n_rows,)
+        The node of each sample.
+    n_nodes : int
+        The number of nodes.
+    targets : Targets
+        The targets of these samples.
+    totals : Histograms
+        The counts, weights and statistics of each node.
+    problem : dict
+        As for :func:`best_dense_splits`.
+
+    Returns
+    -------
+    score, bin_left, bin_right, varies : ndarray of shape (n_segments,)
+        As for :func:`best_sparse_splits`.
+    """
+    n_features, n_rows = codes.shape
+    n_segments = n_features * n_nodes
+    index = _cell_index(codes, slots, n_nodes, 1 << problem["bin_shift"])
+    row_bits = max(n_rows - 1, 1).bit_length()
+    n_cells = n_segments << problem["bin_shift"]
+    if max(n_cells - 1, 1).bit_length() + row_bits > 62:
+        cells, rank = np.unique(index, return_inverse=True)
+        hist = _sum_into_cells(rank.reshape(index.shape), cells.size, targets)
+        return best_sparse_splits(cells, hist, totals, n_nodes, n_segments, problem)
+    index <<= row_bits
+    index |= np.arange(n_rows)
+    packed = np.sort(index, axis=None)
+    cells = packed >> row_bits
+    new_cell = np.empty(cells.size, dtype=bool)
+    new_cell[0] = True
+    np.not_equal(cells[1:], cells[:-1], out=new_cell[1:])
+    packed &= (1 << row_bits) - 1
+    rows = packed
+    if 2 * np.count_nonzero(new_cell) < cells.size:
+        # Many samples per cell: sum them first.
+        rank = np.cumsum(new_cell) - 1
+        hist = _sum_into_cells(rank.reshape(1, -1), rank[-1] + 1, targets.of_rows(rows))
+        return best_sparse_splits(
+            cells[new_cell], hist, totals, n_nodes, n_segments, problem
+        )
+    # Only after the last sample of a cell can a split come.
+    last = np.empty(cells.size, dtype=bool)
+    last[-1] = False
+    np.logical_not(new_cell[1:], out=last[:-1])
+    entries = targets.of_rows(rows)
+    hist = Histograms(None, entries.weights, _entry_stats(entries))
+    return _best_in_segments(cells, hist, totals, n_nodes, n_segments, problem, last)
+
+
+def _entry_stats(targets):
+    """Return the statistics of single samples, one row per channel."""
+    if not targets.is_classification:
+        return targets.values
+    weights = targets.weights
+    channels = []
+    for codes, n_classes in zip(targets.class_codes, targets.n_classes):
+        for c in range(n_classes - 1):
+            channel = codes == c
+            channels.append(channel if weights is None else channel * weights)
+    return channels
+
+
+def _best_in_segments(cells, hist, totals, n_nodes, n_segments, problem, last=None):
     shift = problem["bin_shift"]
     n_rows = cells.size
+    # Every segment has rows: the segments of the rows are their ranks.
     segment = cells >> shift
     is_start = np.empty(n_rows, dtype=bool)
     is_start[0] = True
     np.not_equal(segment[1:], segment[:-1], out=is_start[1:])
     starts = np.flatnonzero(is_start)
-    lengths = np.diff(starts, append=n_rows)
     segment_node = np.arange(n_segments) % n_nodes
     side_args = {
         "starts": starts,
-        "lengths": lengths,
+        "segment": segment,
         "n_totals": totals.counts[segment_node],
         "w_totals": totals.weights[segment_node],
         "s_totals": totals.stats[:, segment_node],
     }
-    score, _ = _scores(hist, problem, side_args)
+    score, _ = _scores(hist, problem, side_args, last)
     best = np.maximum.reduceat(score, starts)
-    hits = np.flatnonzero(score == np.repeat(best, lengths))
-    first = np.flatnonzero(np.diff(np.searchsorted(starts, hits, "right"), prepend=0))
+    hits = np.flatnonzero(score == np.take(best, segment))
+    first = np.flatnonzero(np.diff(np.take(segment, hits), prepend=-1))
     rows = hits[first]
-    after = np.minimum(rows + 1, n_rows - 1)
     mask = (1 << shift) - 1
-    return best, cells[rows] & mask, cells[after] & mask, lengths > 1
+    # The next row: the next non-empty bin, or the first sample of the next
+    # cell.
+    after = np.minimum(rows + 1, n_rows - 1)
+    lengths = np.diff(starts, append=n_rows)
+    if last is None:
+        varies = lengths > 1
+    else:
+        cells_in_segment = lengths - np.add.reduceat(last, starts, dtype=np.intp)
+        varies = cells_in_segment > 1
+    return best, cells[rows] & mask, cells[after] & mask, varies
 
 
 def next_nonempty_bins(counts, bins):

@@ -7,6 +7,7 @@ TREE_UNDEFINED = -2
 
 # Samples traversed together: their rows of X stay in cache across levels.
 _ROWS_PER_BLOCK_BYTES = 1 << 20
+_MIN_ROWS_PER_BLOCK = 8192
 
 
 class Tree:
@@ -105,7 +106,9 @@ class Tree:
         if self.max_depth == 0 or n_samples == 0:
             return leaves
         children, feature, threshold = self._tables
-        block = max(1, _ROWS_PER_BLOCK_BYTES // (X.itemsize * n_features))
+        # Blocks of rows small enough for cache, large enough that the
+        # per-call overhead of numpy is amortised.
+        block = max(_MIN_ROWS_PER_BLOCK, _ROWS_PER_BLOCK_BYTES // X[:1].nbytes)
         size = min(block, n_samples)
         offsets = np.arange(size, dtype=np.intp) * n_features
         # Preallocated buffers, and ``take`` in "clip" mode (the indices are

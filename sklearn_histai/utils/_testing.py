@@ -5,8 +5,8 @@ from sklearn.base import clone
 # Constructor parameters that only make the shared checks faster. They may
 # change speed-related settings (sizes, epochs) and nothing else: every
 # estimator also passes the checks with its defaults.
-_SMALL_CNN = {"channels": (4, 8), "dense_size": 16, "max_iter": 50}
-_SMALL_RECURRENT = {"hidden_size": 16, "max_iter": 50}
+_SMALL_CNN = {"channels": (4, 8), "dense_size": 16}
+_SMALL_RECURRENT = {"hidden_size": 32}
 FAST_PARAMS = {
     "CNNClassifier": _SMALL_CNN,
     "CNNRegressor": _SMALL_CNN,

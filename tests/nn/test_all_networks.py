@@ -4,7 +4,14 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from sklearn_histai.nn import MLP, LeNet, RecurrentNet, sequence_lengths
+from sklearn_histai.nn import (
+    MLP,
+    EmbeddingBagNet,
+    LeNet,
+    RecurrentNet,
+    TextCNN,
+    sequence_lengths,
+)
 
 # (module factory, input factory) for each architecture and mode.
 NETWORKS = {
@@ -35,6 +42,24 @@ NETWORKS = {
             padding_value=0,
         ),
         lambda: torch.randint(0, 11, (5, 7)),
+    ),
+    "text-cnn": (
+        lambda: TextCNN(11, 3, embedding_dim=5, filter_sizes=(1, 2, 4), num_filters=4),
+        lambda: torch.randint(0, 11, (5, 3)),
+    ),
+    "text-cnn-pretrained-unpadded": (
+        lambda: TextCNN(
+            11, 3, filter_sizes=(2,), padding_value=None, embeddings=torch.randn(11, 6)
+        ),
+        lambda: torch.randint(0, 11, (5, 7)),
+    ),
+    "embedding-bag-tokens": (
+        lambda: EmbeddingBagNet(None, 3, vocab_size=11, embedding_dim=5, dropout=0.1),
+        lambda: torch.randint(0, 11, (5, 7)),
+    ),
+    "embedding-bag-float": (
+        lambda: EmbeddingBagNet(6, 3, embedding_dim=4),
+        lambda: torch.randn(5, 6),
     ),
 }
 
@@ -99,3 +124,38 @@ def test_recurrent_net_pretrained_embeddings_can_be_frozen():
     )
     assert_close(module.embedding.weight, weights)
     assert not module.embedding.weight.requires_grad
+
+
+@pytest.mark.parametrize(
+    "make_module",
+    [
+        lambda: TextCNN(20, 2, embedding_dim=4, filter_sizes=(2, 5), num_filters=3),
+        lambda: TextCNN(
+            20, 2, filter_sizes=(3,), num_filters=3, embeddings=torch.randn(20, 4)
+        ),
+        lambda: EmbeddingBagNet(None, 2, vocab_size=20, embedding_dim=4),
+    ],
+    ids=["text-cnn", "text-cnn-pretrained", "embedding-bag"],
+)
+def test_token_networks_padding_never_changes_the_output(make_module):
+    """Check that right padding gives the output of the unpadded row."""
+    torch.manual_seed(0)
+    module = make_module().eval()
+    short = torch.tensor([[3, 7, 5]])
+    padded = torch.tensor([[3, 7, 5, 0, 0, 0, 0, 0]])
+    assert_close(module(short), module(padded))
+    assert_close(module(torch.tensor([[9]])), module(torch.tensor([[9, 0, 0]])))
+    assert not torch.equal(module(short), module(torch.tensor([[3, 7, 6]])))
+
+
+def test_text_cnn_pools_over_every_window():
+    """Check max-over-time pooling: moving a token changes nothing, removing it does."""
+    torch.manual_seed(0)
+    module = TextCNN(10, 2, embedding_dim=3, filter_sizes=(1,), num_filters=2).eval()
+    # With width-1 filters, the pooled features are a maximum over tokens.
+    assert_close(
+        module(torch.tensor([[4, 2, 8, 0]])), module(torch.tensor([[8, 4, 2, 0]]))
+    )
+    features = torch.relu(module.convs[0](module.embedding.weight[[4, 2]].T[None]))
+    pooled = features.amax(dim=2)
+    assert_close(module(torch.tensor([[4, 2]])), module.head(pooled))

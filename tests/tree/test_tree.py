@@ -396,6 +396,15 @@ def test_decision_tree_constant_target_and_features_give_one_leaf():
     assert reg.get_n_leaves() == 1
 
 
+def test_decision_tree_classifier_single_class():
+    """Check that a single class gives one leaf predicting it with certainty."""
+    X = np.random.RandomState(0).rand(20, 3)
+    clf = DecisionTreeClassifier().fit(X, ["only"] * 20)
+    assert clf.get_n_leaves() == 1
+    assert_array_equal(clf.predict(X[:2]), ["only", "only"])
+    assert_allclose(clf.predict_proba(X[:2]), [[1.0], [1.0]])
+
+
 def test_decision_tree_clone_refits_identically():
     """Check that a clone refit on the same data grows the same tree."""
     X, y = make_regression(n_samples=200, n_features=5, random_state=0)
