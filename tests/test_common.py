@@ -21,7 +21,6 @@ EXPECTED = {
     "LogisticRegression",
     "DecisionTreeClassifier",
     "DecisionTreeRegressor",
-    "Word2Vec",
 }
 
 

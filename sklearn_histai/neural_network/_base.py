@@ -471,10 +471,18 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
     def _continuing(self):
         return self.warm_start and hasattr(self, "net_")
 
-    def _make_net(self, module, device, seed, batch_size, batches, valid):
+    def _optimizer_params(self):
+        """Keyword arguments of the optimizer (skorch's ``optimizer__*``).
+
+        Subclasses may add, e.g., ``param_groups`` with their own rates.
+        """
         optimizer_params = {"weight_decay": self.weight_decay}
         if self.optimizer == "sgd":
             optimizer_params.update(momentum=0.9, nesterov=True)
+        return optimizer_params
+
+    def _make_net(self, module, device, seed, batch_size, batches, valid):
+        optimizer_params = self._optimizer_params()
         total_steps = self.max_iter * batches
         net = WeightedNet(
             module=module,

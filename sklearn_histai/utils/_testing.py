@@ -33,7 +33,6 @@ PER_CHECK_PARAMS = {
     for name in [
         "CNNClassifier",
         "CNNRegressor",
-        "EmbeddingBagClassifier",
         "FeedForwardClassifier",
         "FeedForwardRegressor",
         "LSTMClassifier",
