@@ -203,7 +203,8 @@ class CNNClassifier(_CNNMixin, BaseNeuralClassifier):
     >>> X = rng.randint(1, 50, size=(200, 12))
     >>> y = (X == 7).any(axis=1).astype(int)
     >>> clf = CNNClassifier(vocab_size=50, filter_sizes=(2, 3), num_filters=8,
-    ...                     max_iter=30, random_state=0).fit(X[:150], y[:150])
+    ...                     batch_size=16, max_iter=30, random_state=0)
+    >>> clf = clf.fit(X[:150], y[:150])
     >>> clf.score(X[150:], y[150:]) > 0.9
     True
     """
