@@ -21,6 +21,7 @@ EXPECTED = {
     "LogisticRegression",
     "DecisionTreeClassifier",
     "DecisionTreeRegressor",
+    "Word2Vec",
 }
 
 

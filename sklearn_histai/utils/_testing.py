@@ -11,9 +11,11 @@ FAST_PARAMS = {
     "CNNClassifier": _SMALL_CNN,
     "CNNRegressor": _SMALL_CNN,
     "LSTMClassifier": _SMALL_RECURRENT,
+    "LSTMLanguageModel": {"embedding_dim": 16, "hidden_size": 16, "max_iter": 20},
     "LSTMRegressor": _SMALL_RECURRENT,
     "RNNClassifier": _SMALL_RECURRENT,
     "RNNRegressor": _SMALL_RECURRENT,
+    "SequenceTagger": {"embedding_dim": 16, "hidden_size": 16},
 }
 
 # Parameters for a single check, each with the reason scikit-learn itself
@@ -33,12 +35,14 @@ PER_CHECK_PARAMS = {
     for name in [
         "CNNClassifier",
         "CNNRegressor",
+        "EmbeddingBagClassifier",
         "FeedForwardClassifier",
         "FeedForwardRegressor",
         "LSTMClassifier",
         "LSTMRegressor",
         "RNNClassifier",
         "RNNRegressor",
+        "SequenceTagger",
     ]
 }
 

@@ -6,6 +6,7 @@ from torch.testing import assert_close
 
 from sklearn_histai.nn import (
     MLP,
+    EmbeddingBagNet,
     LeNet,
     RecurrentNet,
     TextCNN,
@@ -51,6 +52,14 @@ NETWORKS = {
             11, 3, filter_sizes=(2,), padding_value=None, embeddings=torch.randn(11, 6)
         ),
         lambda: torch.randint(0, 11, (5, 7)),
+    ),
+    "embedding-bag-tokens": (
+        lambda: EmbeddingBagNet(None, 3, vocab_size=11, embedding_dim=5, dropout=0.1),
+        lambda: torch.randint(0, 11, (5, 7)),
+    ),
+    "embedding-bag-float": (
+        lambda: EmbeddingBagNet(6, 3, embedding_dim=4),
+        lambda: torch.randn(5, 6),
     ),
 }
 
@@ -124,8 +133,9 @@ def test_recurrent_net_pretrained_embeddings_can_be_frozen():
         lambda: TextCNN(
             20, 2, filter_sizes=(3,), num_filters=3, embeddings=torch.randn(20, 4)
         ),
+        lambda: EmbeddingBagNet(None, 2, vocab_size=20, embedding_dim=4),
     ],
-    ids=["text-cnn", "text-cnn-pretrained"],
+    ids=["text-cnn", "text-cnn-pretrained", "embedding-bag"],
 )
 def test_token_networks_padding_never_changes_the_output(make_module):
     """Check that right padding gives the output of the unpadded row."""

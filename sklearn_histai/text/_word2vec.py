@@ -1,0 +1,611 @@
+"""Word2Vec: skip-gram and CBOW word embeddings learned in torch, as a transformer."""
+
+import math
+import numbers
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+from scipy import sparse
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch import NeuralNet
+from skorch.callbacks import LRScheduler
+from torch.optim.lr_scheduler import LambdaLR
+
+from sklearn_histai.neural_network._base import BaseNeuralEstimator
+from sklearn_histai.neural_network._skorch import WarmupDecay
+from sklearn_histai.nn import NegativeSamplingLoss, Word2VecCorpus, Word2VecNet
+from sklearn_histai.utils import ModelHistory
+
+
+class Word2Vec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Word embeddings learned by skip-gram or CBOW with negative sampling.
+
+    ``fit`` learns a vector per token from rows of token ids (e.g. from
+    :class:`~sklearn_histai.text.TextTokenizer`, so that
+    ``make_pipeline(TextTokenizer(), Word2Vec())`` learns from raw text):
+    skip-gram predicts each word from the words around it, CBOW predicts it
+    from their mean, each against ``negative`` words drawn from the unigram
+    distribution raised to the power 3/4 (Mikolov et al., 2013). Training
+    follows word2vec.c and gensim: frequent words are subsampled, windows
+    shrink at random, and plain SGD decays its learning rate linearly to
+    zero over the passes. ``transform`` gives document vectors: the mean,
+    or the TF-IDF-weighted mean, of the vectors of a row's words.
+
+    Each distinct value of ``X`` is a token. When ``X`` holds non-negative
+    integers (token ids), row ``i`` of ``embeddings_`` is the vector of id
+    ``i``, so the matrix can initialise the embedding layer of another
+    model; other numbers are read as tokens too, row ``k`` then being the
+    vector of ``tokens_[k]``. Documents are the rows of ``X``: windows never
+    cross them.
+
+    Parameters
+    ----------
+    vector_size : int, default=100
+        Size of the word vectors.
+    architecture : {"skipgram", "cbow"}, default="skipgram"
+        Skip-gram (gensim's ``sg=1``) or continuous bag of words (``sg=0``,
+        with the mean of the context vectors).
+    window : int, default=5
+        Largest distance between a word and a context word; each position
+        draws its window uniformly from ``1..window``.
+    negative : int, default=5
+        Negative words drawn for each (input, target) sample.
+    min_count : int, default=1
+        Ignore tokens that occur fewer times in the training data. The
+        vocabulary is usually pruned by the tokenizer already
+        (``TextTokenizer(min_df=...)``); gensim's default is 5.
+    sample : float, default=1e-3
+        Subsampling of frequent words: a word of frequency ``f`` is kept with
+        probability ``(sqrt(f / sample) + 1) * sample / f`` in each pass.
+        0 disables it.
+    epochs : int, default=5
+        Passes over the training data.
+    learning_rate : float, default=0.025
+        Initial SGD step size (gensim's ``alpha``), decayed linearly to zero.
+    batch_size : int, default=2048
+        Positions of the training data (before subsampling) whose samples
+        make up one SGD step, one from each of ``batch_size`` equal stretches
+        of the data (as that many Hogwild workers of word2vec.c would take
+        them); all their samples are scored at once.
+    pooling : {"mean", "tfidf"}, default="mean"
+        How ``transform`` pools the word vectors of a row: their mean, or
+        their mean weighted by inverse document frequency (each occurrence
+        counts, so the weight of a word is its TF-IDF).
+    ignored_ids : array-like of int, default=(0, 1)
+        Token values that are not words: neither trained nor pooled. The
+        default skips the padding (0) and out-of-vocabulary (1) ids of
+        :class:`~sklearn_histai.text.TextTokenizer`.
+    init_embeddings : array-like of shape (n_ids, vector_size) or None, \
+default=None
+        Word vectors to start from, row ``i`` for token id ``i`` (e.g.
+        :func:`~sklearn_histai.datasets.glove_embeddings`); ``X`` must then
+        hold ids below ``n_ids``. Ids absent from the training data keep
+        their given vectors. None starts from small random vectors.
+    freeze_embeddings : bool, default=False
+        Whether ``init_embeddings`` stay fixed: ``fit`` then only learns the
+        vocabulary and the IDF weights of ``transform`` (no training).
+    device : str, default="auto"
+        "auto" (CUDA when available), "cpu", "cuda" or "cuda:N".
+    num_threads : int or "auto", default="auto"
+        Intra-op threads torch may use in ``fit``; "auto" uses one for
+        small steps. Restored afterwards.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial vectors, the subsampling, the windows and the
+        negative words. torch's global random state is left untouched.
+    verbose : int, default=0
+        0 is silent, 1 prints a table per epoch.
+
+    Attributes
+    ----------
+    embeddings_ : ndarray of shape (n_tokens, vector_size), dtype float32
+        The word vectors (word2vec's input vectors). Rows of tokens that have
+        no vector (ignored, or rarer than ``min_count``) are zero, unless
+        given by ``init_embeddings``.
+    tokens_ : ndarray of shape (n_tokens,)
+        The token value of each row of ``embeddings_``:
+        ``arange(n_tokens)`` for token ids.
+    counts_ : ndarray of shape (n_tokens,)
+        Occurrences of each token in the training data (0 for ignored ones).
+    idf_ : ndarray of shape (n_tokens,)
+        Smoothed inverse document frequency of each token,
+        ``ln((1 + n) / (1 + df)) + 1``, used by ``pooling="tfidf"``.
+    has_vector_ : ndarray of shape (n_tokens,), dtype bool
+        Which rows are word vectors: trained, or given by
+        ``init_embeddings``. Only these are pooled and searched.
+    n_features_in_ : int
+        Number of columns (token positions) seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during ``fit``, when they are all strings.
+    n_iter_ : int
+        Number of passes run (0 when ``freeze_embeddings=True``).
+    loss_curve_ : list of float
+        Mean negative-sampling loss per sample of each pass.
+
+    See Also
+    --------
+    sklearn_histai.text.TextTokenizer : Documents to rows of token ids.
+    sklearn_histai.datasets.glove_embeddings : Pretrained GloVe vectors for a
+        vocabulary, for ``init_embeddings``.
+
+    Notes
+    -----
+    The reference implementation is gensim's ``Word2Vec``, whose updates
+    this follows: skip-gram scores each context word against the centre
+    word, CBOW passes the error of the context mean unscaled to every
+    context word, and a negative word equal to the target is skipped. Where
+    gensim updates one pair at a time on a few threads, this sums the
+    updates of ``batch_size`` positions spread over the data into one sparse
+    SGD step, which is what makes it practical in torch (and on GPUs);
+    ``benchmarks/bench_word2vec.py`` compares the two on word-similarity
+    data.
+
+    References
+    ----------
+    .. [1] Mikolov, T., Chen, K., Corrado, G. and Dean, J. (2013).
+       "Efficient estimation of word representations in vector space."
+       ICLR workshop. arXiv:1301.3781.
+    .. [2] Mikolov, T., Sutskever, I., Chen, K., Corrado, G. and Dean, J.
+       (2013). "Distributed representations of words and phrases and their
+       compositionality." NeurIPS.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn_histai.text import TextTokenizer, Word2Vec
+    >>> rng = np.random.RandomState(0)
+    >>> animals, finance = ["cat", "dog", "mouse", "pet"], ["stocks", "bonds", "fund"]
+    >>> docs = [" ".join(rng.choice(animals if i % 2 else finance, size=8))
+    ...         for i in range(100)]
+    >>> model = make_pipeline(
+    ...     TextTokenizer(),
+    ...     Word2Vec(vector_size=16, window=3, sample=0, epochs=5, batch_size=64,
+    ...              random_state=0),
+    ... )
+    >>> model.fit_transform(docs).shape
+    (100, 16)
+    >>> tokenizer, word2vec = model[0], model[-1]
+    >>> similar = word2vec.most_similar("cat", topn=3, vocabulary=tokenizer.vocabulary_)
+    >>> sorted(word for word, _ in similar)
+    ['dog', 'mouse', 'pet']
+    """
+
+    _history = ModelHistory(
+        era="text",
+        year=2013,
+        reference="Mikolov et al. (2013)",
+        peer=None,
+        input="tokens",
+    )
+
+    _parameter_constraints = {
+        "vector_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "architecture": [StrOptions({"skipgram", "cbow"})],
+        "window": [Interval(numbers.Integral, 1, None, closed="left")],
+        "negative": [Interval(numbers.Integral, 1, None, closed="left")],
+        "min_count": [Interval(numbers.Integral, 1, None, closed="left")],
+        "sample": [Interval(numbers.Real, 0, None, closed="left")],
+        "epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "pooling": [StrOptions({"mean", "tfidf"})],
+        "ignored_ids": ["array-like"],
+        "init_embeddings": ["array-like", None],
+        "freeze_embeddings": ["boolean"],
+        "device": BaseNeuralEstimator._parameter_constraints["device"],
+        "num_threads": BaseNeuralEstimator._parameter_constraints["num_threads"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    # Device and thread selection are the neural base's, shared as is.
+    _resolve_device = BaseNeuralEstimator._resolve_device
+    _threads_for = BaseNeuralEstimator._threads_for
+    _torch_threads = BaseNeuralEstimator._torch_threads
+
+    def __init__(
+        self,
+        *,
+        vector_size=100,
+        architecture="skipgram",
+        window=5,
+        negative=5,
+        min_count=1,
+        sample=1e-3,
+        epochs=5,
+        learning_rate=0.025,
+        batch_size=2048,
+        pooling="mean",
+        ignored_ids=(0, 1),
+        init_embeddings=None,
+        freeze_embeddings=False,
+        device="auto",
+        num_threads="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.vector_size = vector_size
+        self.architecture = architecture
+        self.window = window
+        self.negative = negative
+        self.min_count = min_count
+        self.sample = sample
+        self.epochs = epochs
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.pooling = pooling
+        self.ignored_ids = ignored_ids
+        self.init_embeddings = init_embeddings
+        self.freeze_embeddings = freeze_embeddings
+        self.device = device
+        self.num_threads = num_threads
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- input ------------------------------------------------------------------
+
+    def _validate_X(self, X, *, reset):
+        if _holds_text(X):
+            raise TypeError(
+                "Word2Vec expects rows of token ids, not text; tokenise the "
+                "documents first, e.g. make_pipeline(TextTokenizer(), Word2Vec())."
+            )
+        return validate_data(self, X, dtype="numeric", reset=reset)
+
+    def _learn_tokens(self, X, init):
+        """Set ``tokens_``: the value of each row of the embeddings."""
+        values = np.unique(X)
+        is_ids = values[0] >= 0 and np.all(values == np.floor(values))
+        ignored = np.asarray(self.ignored_ids, dtype=np.float64)
+        if init is not None:
+            if not is_ids:
+                raise ValueError(
+                    "With init_embeddings, X must hold non-negative integer "
+                    "token ids (row i of init_embeddings is the vector of id i)."
+                )
+            if values[-1] >= len(init):
+                raise ValueError(
+                    f"X holds token id {int(values[-1])}, but init_embeddings has "
+                    f"only {len(init)} rows."
+                )
+            self.tokens_ = np.arange(len(init))
+        elif is_ids:
+            self.tokens_ = np.arange(int(values[-1]) + 1)
+        else:
+            self.tokens_ = np.setdiff1d(values.astype(np.float64), ignored)
+        if not len(self.tokens_):
+            raise ValueError(
+                f"X holds only ignored ids (ignored_ids={tuple(self.ignored_ids)})."
+            )
+
+    def _encode(self, X):
+        """Rows of ``embeddings_`` for the values of ``X``; -1 for non-words."""
+        X = np.asarray(X, dtype=np.float64)
+        rows = np.searchsorted(self.tokens_, X)
+        np.minimum(rows, len(self.tokens_) - 1, out=rows)
+        known = self.tokens_[rows] == X
+        known &= ~np.isin(X, np.asarray(self.ignored_ids, dtype=np.float64))
+        return np.where(known, rows, -1)
+
+    def _check_init(self):
+        if self.init_embeddings is None:
+            if self.freeze_embeddings:
+                raise ValueError("freeze_embeddings=True needs init_embeddings.")
+            return None
+        init = np.asarray(self.init_embeddings, dtype=np.float32)
+        if init.ndim != 2 or init.shape[1] != self.vector_size:
+            raise ValueError(
+                "init_embeddings must have shape (n_ids, vector_size="
+                f"{self.vector_size}); got {init.shape}."
+            )
+        if not np.isfinite(init).all():
+            raise ValueError("init_embeddings holds NaN or infinite values.")
+        return init
+
+    # -- fit --------------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the word vectors from rows of token ids.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_documents, n_positions)
+            Token ids, one document per row (e.g. from ``TextTokenizer``);
+            padding and out-of-vocabulary ids (``ignored_ids``) are skipped.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : Word2Vec
+            The fitted estimator.
+        """
+        # On any error the estimator is left as it was before the call.
+        state = dict(vars(self))
+        try:
+            return self._fit(X)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(state)
+            raise
+
+    def _fit(self, X):
+        X = self._validate_X(X, reset=True)
+        init = self._check_init()
+        self._learn_tokens(X, init)
+        rows = self._encode(X)
+        n_tokens = len(self.tokens_)
+        present = rows >= 0
+        self.counts_ = np.bincount(rows[present], minlength=n_tokens)
+        document_frequency = np.bincount(
+            np.unique(np.nonzero(present)[0] * n_tokens + rows[present]) % n_tokens,
+            minlength=n_tokens,
+        )
+        self.idf_ = np.log((1 + len(X)) / (1 + document_frequency)) + 1
+        trained = self.counts_ >= self.min_count
+        if not trained.any():
+            raise ValueError(
+                "X holds no token that occurs at least min_count="
+                f"{self.min_count} times (ignoring ignored_ids="
+                f"{tuple(self.ignored_ids)})."
+            )
+        if init is None:
+            self.has_vector_ = trained
+        else:
+            self.has_vector_ = ~np.isin(self.tokens_, np.asarray(self.ignored_ids))
+
+        self.loss_curve_ = []
+        self.n_iter_ = 0
+        if self.freeze_embeddings:
+            self.embeddings_ = init.copy()
+            return self
+        self.embeddings_ = self._train(rows, trained, init)
+        if init is None:
+            self.embeddings_[~self.has_vector_] = 0.0
+        return self
+
+    def _train(self, rows, trained, init):
+        """Run the passes; return the word vectors as float32 numpy."""
+        words = np.where(rows >= 0, rows, 0)
+        keep = (rows >= 0) & trained[words]
+        if (keep.sum(axis=1) < 2).all():
+            warnings.warn(
+                "No row of X holds two words (tokens seen at least min_count "
+                "times); Word2Vec needs words in context: the vectors keep "
+                "their initial values.",
+                UserWarning,
+                stacklevel=3,
+            )
+        documents, _ = np.nonzero(keep)
+        device = self._resolve_device()
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        corpus = Word2VecCorpus(
+            tokens=torch.from_numpy(rows[keep].astype(np.int64)),
+            documents=torch.from_numpy(documents.astype(np.int64)),
+            counts=self.counts_ * trained,
+            n_words=len(self.tokens_),
+            sample=self.sample,
+            window=self.window,
+            negative=self.negative,
+            skipgram=self.architecture == "skipgram",
+            device=device,
+            seed=seed,
+        )
+        total_steps = self.epochs * math.ceil(len(corpus) / self.batch_size)
+        cuda_devices = [torch.device(device)] if device.startswith("cuda") else []
+        with torch.random.fork_rng(devices=cuda_devices):
+            torch.manual_seed(seed)
+            module = Word2VecNet(len(self.tokens_), self.vector_size, embeddings=init)
+            net = _Word2VecNet(
+                module=module,
+                criterion=NegativeSamplingLoss,
+                optimizer=torch.optim.SGD,
+                lr=self.learning_rate,
+                max_epochs=self.epochs,
+                batch_size=self.batch_size,
+                iterator_train=_PairBatches,
+                train_split=None,
+                callbacks=[
+                    (
+                        "lr_schedule",
+                        LRScheduler(
+                            policy=LambdaLR,
+                            lr_lambda=WarmupDecay("linear", 0, total_steps),
+                            step_every="batch",
+                        ),
+                    )
+                ],
+                device=device,
+                verbose=self.verbose,
+            ).initialize()
+            with self._torch_threads(self._threads_for(module, self.batch_size)):
+                net.partial_fit(corpus)
+        self.loss_curve_ = [row.get("train_loss", np.nan) for row in net.history]
+        self.n_iter_ = len(net.history)
+        return net.module_.word_vectors.detach().float().cpu().numpy().copy()
+
+    def _multiply_adds_per_sample(self, module):
+        # One position yields up to 2 * window samples of 1 + negative dot
+        # products, forward and backward.
+        return 2 * self.window * (1 + self.negative) * self.vector_size * 3
+
+    # -- transform and queries ----------------------------------------------------
+
+    def transform(self, X):
+        """Pool the word vectors of each row into a document vector.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_documents, n_positions)
+            Token ids, one document per row. Tokens without a vector (padding,
+            out-of-vocabulary, unseen in ``fit``) are skipped; a row without
+            any word gives a zero vector.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_documents, vector_size), dtype float64
+            The mean (``pooling="mean"``) or TF-IDF-weighted mean
+            (``pooling="tfidf"``) of the word vectors of each row.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        rows = self._encode(X)
+        documents, positions = np.nonzero(rows >= 0)
+        words = rows[documents, positions]
+        is_word = self.has_vector_[words]
+        documents, words = documents[is_word], words[is_word]
+        weights = self.idf_[words] if self.pooling == "tfidf" else np.ones(len(words))
+        # Only the rows of the words present are read (and cast to float64).
+        used, columns = np.unique(words, return_inverse=True)
+        pooling = sparse.csr_matrix(
+            (weights, (documents, columns)), shape=(len(X), len(used))
+        )
+        totals = np.asarray(pooling.sum(axis=1)).ravel()
+        vectors = np.asarray(pooling @ self.embeddings_[used].astype(np.float64))
+        np.divide(vectors, totals[:, None], out=vectors, where=totals[:, None] > 0)
+        return vectors
+
+    def most_similar(self, query, topn=10, *, vocabulary=None):
+        """The words whose vectors have the highest cosine similarity to ``query``.
+
+        Parameters
+        ----------
+        query : str, int, float or array-like of shape (vector_size,)
+            A word (looked up in ``vocabulary``), a token id, or a vector.
+        topn : int, default=10
+            Number of words returned.
+        vocabulary : mapping of str to int or None, default=None
+            Word to token id, e.g. ``TextTokenizer().fit(docs).vocabulary_``;
+            needed to query by word and to return words instead of ids.
+
+        Returns
+        -------
+        similar : list of (token, float)
+            The ``topn`` most similar words (or token ids when no
+            ``vocabulary`` is given) with their cosine similarity, most
+            similar first; the query word itself is left out.
+        """
+        check_is_fitted(self)
+        if vocabulary is not None and not isinstance(vocabulary, Mapping):
+            raise TypeError(
+                "vocabulary must map words to token ids (e.g. the tokenizer's "
+                f"vocabulary_); got {type(vocabulary).__name__}."
+            )
+        if not isinstance(topn, numbers.Integral) or topn < 1:
+            raise ValueError(f"topn must be a positive int; got {topn!r}.")
+        query_row = None
+        if isinstance(query, str):
+            if vocabulary is None:
+                raise ValueError(
+                    "Querying by word needs vocabulary= (word to token id), "
+                    "e.g. the vocabulary_ of the TextTokenizer before Word2Vec."
+                )
+            if query not in vocabulary:
+                raise KeyError(f"{query!r} is not in the vocabulary.")
+            query = vocabulary[query]
+        if np.ndim(query) == 0:
+            query_row = int(self._encode(np.asarray([query]))[0])
+            if query_row < 0 or not self.has_vector_[query_row]:
+                raise KeyError(f"Token {query!r} has no vector.")
+            vector = self.embeddings_[query_row].astype(np.float64)
+        else:
+            vector = np.asarray(query, dtype=np.float64)
+            if vector.shape != (self.embeddings_.shape[1],):
+                raise ValueError(
+                    f"A query vector must have shape ({self.embeddings_.shape[1]},);"
+                    f" got {vector.shape}."
+                )
+        candidates = np.flatnonzero(self.has_vector_)
+        if query_row is not None:
+            candidates = candidates[candidates != query_row]
+        matrix = self.embeddings_[candidates].astype(np.float64)
+        norms = np.linalg.norm(matrix, axis=1) * np.linalg.norm(vector)
+        similarity = np.divide(
+            matrix @ vector, norms, out=np.zeros(len(candidates)), where=norms > 0
+        )
+        top = np.argsort(-similarity, kind="stable")[:topn]
+        tokens = self.tokens_[candidates[top]].tolist()
+        if vocabulary is not None:
+            words = {int(index): word for word, index in vocabulary.items()}
+            tokens = [words.get(token, token) for token in tokens]
+        return [(token, float(s)) for token, s in zip(tokens, similarity[top])]
+
+    @property
+    def _n_features_out(self):
+        return self.embeddings_.shape[1]
+
+
+def _holds_text(X):
+    """Whether ``X`` is a string or a collection of strings (raw text)."""
+    if isinstance(X, str | bytes):
+        return True
+    dtype = getattr(X, "dtype", None)
+    if dtype is not None:
+        return dtype.kind in "USO" and any(
+            isinstance(value, str | bytes) for value in np.ravel(X)[:100]
+        )
+    if isinstance(X, list | tuple) and X:
+        first = X[0]
+        if isinstance(first, str | bytes):
+            return True
+        if isinstance(first, list | tuple) and first:
+            return isinstance(first[0], str | bytes)
+    return False
+
+
+class _PairBatches:
+    """skorch's training iterator over a ``Word2VecCorpus``: one pass per ``iter``."""
+
+    def __init__(self, dataset, batch_size):
+        self.dataset = dataset
+        self.batch_size = batch_size
+
+    def __len__(self):
+        return math.ceil(len(self.dataset) / self.batch_size)
+
+    def __iter__(self):
+        return self.dataset.batches(self.batch_size)
+
+
+class _Word2VecNet(NeuralNet):
+    """skorch's ``NeuralNet`` with the word2vec step: plain SGD on summed losses.
+
+    The gradient of each step is the sum over its samples, as if word2vec's
+    per-pair updates were applied at once; the reported loss is their mean.
+    """
+
+    def train_step(self, batch, **fit_params):
+        """Run one batch of samples through the network and step the optimizer."""
+        self._set_training(True)
+        X, _ = batch
+        scores = self.infer(X)
+        targets = X["targets"].to(scores.device)
+        negatives = X["negatives"].to(scores.device)
+        losses = self.criterion_(scores, negatives != targets.unsqueeze(1))
+        loss = losses.mean().detach()
+        # The loss starts at (1 + K) log 2 (zero output vectors); a batch far
+        # above it means the summed updates of a step overshoot.
+        if not loss <= 10 * scores.shape[1] * math.log(2):
+            raise FloatingPointError(
+                f"Word2Vec diverged in pass {len(self.history)}: the loss per "
+                f"sample is {loss.item():.4g}, far above its starting value "
+                f"{scores.shape[1] * math.log(2):.3g}. Lower learning_rate or "
+                "batch_size: with few distinct words (and sample=0), each step "
+                "sums many updates of the same words."
+            )
+        self._zero_grad_optimizer(set_to_none=True)
+        losses.sum().backward()
+        for name in self._optimizers:
+            getattr(self, name + "_").step()
+        return {"loss": loss, "y_pred": scores}

