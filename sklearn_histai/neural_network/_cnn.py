@@ -160,7 +160,7 @@ class CNNClassifier(_CNNMixin, BaseNeuralClassifier):
         The class labels.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during ``fit``, when they are all strings.
     n_outputs_ : int
         Number of network outputs (the number of classes).
@@ -191,8 +191,9 @@ class CNNClassifier(_CNNMixin, BaseNeuralClassifier):
     >>> from sklearn.datasets import load_digits
     >>> from sklearn_histai.neural_network import CNNClassifier
     >>> X, y = load_digits(return_X_y=True)
-    >>> clf = CNNClassifier(image_shape=(1, 8, 8), max_iter=20, random_state=0)
-    >>> clf.fit(X[:1000] / 16, y[:1000]).score(X[1000:] / 16, y[1000:]) > 0.9
+    >>> clf = CNNClassifier(image_shape=(1, 8, 8), batch_size=32, max_iter=20,
+    ...                     random_state=0)
+    >>> clf.fit(X[:1000] / 16, y[:1000]).score(X[1000:] / 16, y[1000:]) > 0.85
     True
 
     Token ids, right-padded with 0, through the text CNN:
@@ -202,7 +203,8 @@ class CNNClassifier(_CNNMixin, BaseNeuralClassifier):
     >>> X = rng.randint(1, 50, size=(200, 12))
     >>> y = (X == 7).any(axis=1).astype(int)
     >>> clf = CNNClassifier(vocab_size=50, filter_sizes=(2, 3), num_filters=8,
-    ...                     max_iter=30, random_state=0).fit(X[:150], y[:150])
+    ...                     batch_size=16, max_iter=30, random_state=0)
+    >>> clf = clf.fit(X[:150], y[:150])
     >>> clf.score(X[150:], y[150:]) > 0.9
     True
     """
@@ -266,13 +268,13 @@ class CNNRegressor(_CNNMixin, BaseNeuralRegressor):
     ----------
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during ``fit``, when they are all strings.
     n_outputs_ : int
         Number of targets.
-    y_mean_ : ndarray of shape (n_outputs_,)
+    y_mean_ : ndarray of shape (`n_outputs_`,)
         Mean of the training targets.
-    y_scale_ : ndarray of shape (n_outputs_,)
+    y_scale_ : ndarray of shape (`n_outputs_`,)
         Standard deviation of the training targets (1 where constant).
     n_iter_ : int
         Number of epochs run.

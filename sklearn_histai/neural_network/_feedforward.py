@@ -63,7 +63,7 @@ class FeedForwardClassifier(_FeedForwardMixin, BaseNeuralClassifier):
         The class labels.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during ``fit``, when they are all strings.
     n_outputs_ : int
         Number of network outputs (the number of classes).
@@ -137,13 +137,13 @@ class FeedForwardRegressor(_FeedForwardMixin, BaseNeuralRegressor):
     ----------
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during ``fit``, when they are all strings.
     n_outputs_ : int
         Number of targets.
-    y_mean_ : ndarray of shape (n_outputs_,)
+    y_mean_ : ndarray of shape (`n_outputs_`,)
         Mean of the training targets.
-    y_scale_ : ndarray of shape (n_outputs_,)
+    y_scale_ : ndarray of shape (`n_outputs_`,)
         Standard deviation of the training targets (1 where constant).
     n_iter_ : int
         Number of epochs run.

@@ -121,7 +121,7 @@ _CLASSIFIER_ATTRIBUTES = """classes_ : ndarray of shape (n_classes,)
         The class labels.
     n_features_in_ : int
         Number of features (steps × features per step, or tokens) seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during ``fit``, when they are all strings.
     n_outputs_ : int
         Number of network outputs (the number of classes).
@@ -137,13 +137,13 @@ _CLASSIFIER_ATTRIBUTES = """classes_ : ndarray of shape (n_classes,)
 
 _REGRESSOR_ATTRIBUTES = """n_features_in_ : int
         Number of features (steps × features per step, or tokens) seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during ``fit``, when they are all strings.
     n_outputs_ : int
         Number of targets.
-    y_mean_ : ndarray of shape (n_outputs_,)
+    y_mean_ : ndarray of shape (`n_outputs_`,)
         Mean of the training targets.
-    y_scale_ : ndarray of shape (n_outputs_,)
+    y_scale_ : ndarray of shape (`n_outputs_`,)
         Standard deviation of the training targets (1 where constant).
     n_iter_ : int
         Number of epochs run.
@@ -364,9 +364,9 @@ class LSTMClassifier(_LSTMMixin, BaseNeuralClassifier):
     >>> from sklearn.datasets import load_digits
     >>> from sklearn_histai.neural_network import LSTMClassifier
     >>> X, y = load_digits(return_X_y=True)
-    >>> clf = LSTMClassifier(n_features_per_step=8, hidden_size=32, max_iter=20,
-    ...                      random_state=0)
-    >>> clf.fit(X[:1000] / 16, y[:1000]).score(X[1000:] / 16, y[1000:]) > 0.85
+    >>> clf = LSTMClassifier(n_features_per_step=8, hidden_size=32, batch_size=32,
+    ...                      max_iter=20, random_state=0)
+    >>> clf.fit(X[:1000] / 16, y[:1000]).score(X[1000:] / 16, y[1000:]) > 0.8
     True
     """
 
@@ -439,7 +439,7 @@ class LSTMRegressor(_LSTMMixin, BaseNeuralRegressor):
     >>> rng = np.random.RandomState(0)
     >>> X = rng.normal(size=(300, 10))
     >>> y = X.sum(axis=1)
-    >>> reg = LSTMRegressor(hidden_size=16, max_iter=30, random_state=0)
+    >>> reg = LSTMRegressor(hidden_size=16, batch_size=32, max_iter=30, random_state=0)
     >>> reg.fit(X[:200], y[:200]).score(X[200:], y[200:]) > 0.8
     True
     """
