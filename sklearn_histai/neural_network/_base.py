@@ -433,10 +433,11 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         if targets.dtype.kind == "f":
             targets = targets.astype(_NUMPY_DTYPES[float_dtype], copy=False)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        uniform = np.all(sample_weight == sample_weight[0])
         dataset = TensorDataset(
             self._to_tensors(X, float_dtype),
             torch.from_numpy(targets),
-            torch.from_numpy(sample_weight).to(float_dtype),
+            None if uniform else torch.from_numpy(sample_weight).to(float_dtype),
         )
         train, valid = self._split(dataset, targets, seed)
         batch_size = (
@@ -506,6 +507,8 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
             gradient_accumulation_steps=self.gradient_accumulation_steps,
             precision=self._resolve_precision(device),
             **{f"optimizer__{key}": value for key, value in optimizer_params.items()},
+            # skorch formats its epoch table even when it prints nothing.
+            **({} if self.verbose else {"callbacks__print_log": None}),
         )
         net.batches_per_epoch_ = batches
         return net.initialize()

@@ -250,6 +250,18 @@ def test_transformer_classifier_merge_and_save_predicts_the_same(
     assert_allclose(lora_classifier.predict_proba(TEXTS), before)
 
 
+@pytest.mark.parametrize("method", ["adalora", "full"])
+def test_transformer_classifier_merge_and_save_other_mergeable_methods(
+    method, tmp_path
+):
+    """Check that AdaLoRA and full fine-tuning merge into a plain checkpoint too."""
+    clf = TransformerClassifier(peft_method=method, **FAST).fit(TEXTS, LABELS)
+    path = Path(clf.merge_and_save(tmp_path / "merged"))
+    _, logits = outputs_of_merged_checkpoint(path, TEXTS)
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    assert_allclose(proba, clf.predict_proba(TEXTS), atol=1e-5)
+
+
 def test_transformer_regressor_merge_and_save_folds_the_target_scaling(tmp_path):
     """Check that a merged two-target regressor predicts on the targets' scale."""
     y = np.where(LABELS == "pos", 9.0, 1.0) + np.arange(16) / 16
@@ -340,6 +352,12 @@ def test_transformer_classifier_rejects_bad_parameters_before_any_work():
         TransformerClassifier(adalora_tinit=0.5, adalora_tfinal=0.5).fit(TEXTS, LABELS)
     with pytest.raises(ValueError, match="nothing is downloaded"):
         TransformerClassifier(model="/no/such/checkpoint", **TINY).fit(TEXTS, LABELS)
+    # A hub name absent from the local cache fails at once, whatever
+    # HF_HUB_OFFLINE says, instead of being downloaded.
+    with pytest.raises(ValueError, match="nothing is downloaded"):
+        TransformerClassifier(model="no-such-org/no-such-model", **TINY).fit(
+            TEXTS, LABELS
+        )
 
 
 def test_transformer_classifier_unfitted_and_label_errors():
