@@ -3,6 +3,7 @@
 import inspect
 import math
 import numbers
+import types
 import warnings
 from abc import ABCMeta, abstractmethod
 from contextlib import contextmanager
@@ -107,6 +108,27 @@ max_iter : int, default=200
         0 is silent, 1 prints a table per epoch, 2 adds a progress bar."""
 
 
+def with_defaults(function, **defaults):
+    """Return a copy of ``function`` with other keyword-only defaults.
+
+    Architecture mixins define one ``__init__``; a family member that differs
+    only in its defaults (the LSTM beside the RNN) takes a copy with its own,
+    and every public class gets its own copy, so that the merged signature
+    of one class (with ``class_weight`` or without) never leaks to another.
+    """
+    copy = types.FunctionType(
+        function.__code__,
+        function.__globals__,
+        function.__name__,
+        function.__defaults__,
+        function.__closure__,
+    )
+    copy.__kwdefaults__ = {**(function.__kwdefaults__ or {}), **defaults}
+    copy.__qualname__ = function.__qualname__
+    copy.__doc__ = function.__doc__
+    return copy
+
+
 def _merge_signature(cls):
     """Give ``cls.__init__`` the signature of its own and the base's parameters.
 
@@ -182,6 +204,9 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if "__init__" not in vars(cls) and cls.__init__ is not _BASE_INIT:
+            # The __init__ of an architecture mixin: a copy of this class's own.
+            cls.__init__ = with_defaults(cls.__init__)
         if "__init__" in vars(cls):
             _merge_signature(cls)
         # Docstrings share the text of the parameters they share.
@@ -570,6 +595,9 @@ def _to_device(inputs, device):
 
 def _silent(*args, **kwargs):
     """A sink that discards skorch's messages when ``verbose=0``."""
+
+
+_BASE_INIT = BaseNeuralEstimator.__init__
 
 
 class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):

@@ -69,6 +69,39 @@ class _CNNMixin(_TokenInputMixin):
         "num_filters": [Interval(numbers.Integral, 1, None, closed="left")],
     }
 
+    def __init__(
+        self,
+        *,
+        image_shape=None,
+        channels=(10, 20),
+        kernel_size=5,
+        dense_size=50,
+        activation="relu",
+        dropout=0.0,
+        vocab_size=None,
+        embedding_dim=100,
+        padding_value="auto",
+        embeddings=None,
+        freeze_embeddings=False,
+        filter_sizes=(3, 4, 5),
+        num_filters=100,
+        **common,
+    ):
+        super().__init__(**common)
+        self.image_shape = image_shape
+        self.channels = channels
+        self.kernel_size = kernel_size
+        self.dense_size = dense_size
+        self.activation = activation
+        self.dropout = dropout
+        self.vocab_size = vocab_size
+        self.embedding_dim = embedding_dim
+        self.padding_value = padding_value
+        self.embeddings = embeddings
+        self.freeze_embeddings = freeze_embeddings
+        self.filter_sizes = filter_sizes
+        self.num_filters = num_filters
+
     def _check_input(self, X):
         if self.vocab_size is None:
             return X
@@ -217,39 +250,6 @@ class CNNClassifier(_CNNMixin, BaseNeuralClassifier):
         input="image",
     )
 
-    def __init__(
-        self,
-        *,
-        image_shape=None,
-        channels=(10, 20),
-        kernel_size=5,
-        dense_size=50,
-        activation="relu",
-        dropout=0.0,
-        vocab_size=None,
-        embedding_dim=100,
-        padding_value="auto",
-        embeddings=None,
-        freeze_embeddings=False,
-        filter_sizes=(3, 4, 5),
-        num_filters=100,
-        **common,
-    ):
-        super().__init__(**common)
-        self.image_shape = image_shape
-        self.channels = channels
-        self.kernel_size = kernel_size
-        self.dense_size = dense_size
-        self.activation = activation
-        self.dropout = dropout
-        self.vocab_size = vocab_size
-        self.embedding_dim = embedding_dim
-        self.padding_value = padding_value
-        self.embeddings = embeddings
-        self.freeze_embeddings = freeze_embeddings
-        self.filter_sizes = filter_sizes
-        self.num_filters = num_filters
-
 
 class CNNRegressor(_CNNMixin, BaseNeuralRegressor):
     """Convolutional neural network regressor (LeNet-style) in torch.
@@ -316,36 +316,3 @@ class CNNRegressor(_CNNMixin, BaseNeuralRegressor):
         peer="sklearn.neural_network:MLPRegressor",
         input="image",
     )
-
-    def __init__(
-        self,
-        *,
-        image_shape=None,
-        channels=(10, 20),
-        kernel_size=5,
-        dense_size=50,
-        activation="relu",
-        dropout=0.0,
-        vocab_size=None,
-        embedding_dim=100,
-        padding_value="auto",
-        embeddings=None,
-        freeze_embeddings=False,
-        filter_sizes=(3, 4, 5),
-        num_filters=100,
-        **common,
-    ):
-        super().__init__(**common)
-        self.image_shape = image_shape
-        self.channels = channels
-        self.kernel_size = kernel_size
-        self.dense_size = dense_size
-        self.activation = activation
-        self.dropout = dropout
-        self.vocab_size = vocab_size
-        self.embedding_dim = embedding_dim
-        self.padding_value = padding_value
-        self.embeddings = embeddings
-        self.freeze_embeddings = freeze_embeddings
-        self.filter_sizes = filter_sizes
-        self.num_filters = num_filters

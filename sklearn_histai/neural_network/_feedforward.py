@@ -28,6 +28,14 @@ class _FeedForwardMixin:
         **_FEEDFORWARD_CONSTRAINTS,
     }
 
+    def __init__(
+        self, *, hidden_layer_sizes=(100,), activation="relu", dropout=0.0, **common
+    ):
+        super().__init__(**common)
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+
     def _build_module(self):
         return MLP(
             self.n_features_in_,
@@ -107,14 +115,6 @@ class FeedForwardClassifier(_FeedForwardMixin, BaseNeuralClassifier):
         input="tabular",
     )
 
-    def __init__(
-        self, *, hidden_layer_sizes=(100,), activation="relu", dropout=0.0, **common
-    ):
-        super().__init__(**common)
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.dropout = dropout
-
 
 class FeedForwardRegressor(_FeedForwardMixin, BaseNeuralRegressor):
     """Feed-forward neural network regressor (multi-layer perceptron) in torch.
@@ -182,11 +182,3 @@ class FeedForwardRegressor(_FeedForwardMixin, BaseNeuralRegressor):
         peer="sklearn.neural_network:MLPRegressor",
         input="tabular",
     )
-
-    def __init__(
-        self, *, hidden_layer_sizes=(100,), activation="relu", dropout=0.0, **common
-    ):
-        super().__init__(**common)
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.dropout = dropout

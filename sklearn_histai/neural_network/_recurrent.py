@@ -9,6 +9,7 @@ from sklearn_histai.neural_network._base import (
     BaseNeuralClassifier,
     BaseNeuralEstimator,
     BaseNeuralRegressor,
+    with_defaults,
 )
 from sklearn_histai.nn import RecurrentNet
 from sklearn_histai.utils import ModelHistory
@@ -60,6 +61,33 @@ class _RecurrentMixin:
         "embeddings": ["array-like", None],
         "freeze_embeddings": ["boolean"],
     }
+
+    def __init__(
+        self,
+        *,
+        hidden_size=64,
+        num_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        n_features_per_step=1,
+        vocab_size=None,
+        embedding_dim=100,
+        padding_value="auto",
+        embeddings=None,
+        freeze_embeddings=False,
+        **common,
+    ):
+        super().__init__(**common)
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.n_features_per_step = n_features_per_step
+        self.vocab_size = vocab_size
+        self.embedding_dim = embedding_dim
+        self.padding_value = padding_value
+        self.embeddings = embeddings
+        self.freeze_embeddings = freeze_embeddings
 
     def _padding(self):
         if self.padding_value == "auto":
@@ -169,6 +197,9 @@ class _RNNMixin(_RecurrentMixin):
 
 class _LSTMMixin(_RecurrentMixin):
     _cell = "lstm"
+    __init__ = with_defaults(
+        _RecurrentMixin.__init__, hidden_size=128, num_layers=2, bidirectional=True
+    )
     _doc_pieces = {
         "architecture_parameters": _RECURRENT_DOC.format(
             hidden_size=128, num_layers=2, bidirectional=True
@@ -226,33 +257,6 @@ class RNNClassifier(_RNNMixin, BaseNeuralClassifier):
         input="sequence",
     )
 
-    def __init__(
-        self,
-        *,
-        hidden_size=64,
-        num_layers=1,
-        bidirectional=False,
-        dropout=0.0,
-        n_features_per_step=1,
-        vocab_size=None,
-        embedding_dim=100,
-        padding_value="auto",
-        embeddings=None,
-        freeze_embeddings=False,
-        **common,
-    ):
-        super().__init__(**common)
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.bidirectional = bidirectional
-        self.dropout = dropout
-        self.n_features_per_step = n_features_per_step
-        self.vocab_size = vocab_size
-        self.embedding_dim = embedding_dim
-        self.padding_value = padding_value
-        self.embeddings = embeddings
-        self.freeze_embeddings = freeze_embeddings
-
 
 class RNNRegressor(_RNNMixin, BaseNeuralRegressor):
     """Recurrent neural network regressor (Elman RNN, tanh) in torch.
@@ -299,33 +303,6 @@ class RNNRegressor(_RNNMixin, BaseNeuralRegressor):
         peer="sklearn.neural_network:MLPRegressor",
         input="sequence",
     )
-
-    def __init__(
-        self,
-        *,
-        hidden_size=64,
-        num_layers=1,
-        bidirectional=False,
-        dropout=0.0,
-        n_features_per_step=1,
-        vocab_size=None,
-        embedding_dim=100,
-        padding_value="auto",
-        embeddings=None,
-        freeze_embeddings=False,
-        **common,
-    ):
-        super().__init__(**common)
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.bidirectional = bidirectional
-        self.dropout = dropout
-        self.n_features_per_step = n_features_per_step
-        self.vocab_size = vocab_size
-        self.embedding_dim = embedding_dim
-        self.padding_value = padding_value
-        self.embeddings = embeddings
-        self.freeze_embeddings = freeze_embeddings
 
 
 class LSTMClassifier(_LSTMMixin, BaseNeuralClassifier):
@@ -378,33 +355,6 @@ class LSTMClassifier(_LSTMMixin, BaseNeuralClassifier):
         input="sequence",
     )
 
-    def __init__(
-        self,
-        *,
-        hidden_size=128,
-        num_layers=2,
-        bidirectional=True,
-        dropout=0.0,
-        n_features_per_step=1,
-        vocab_size=None,
-        embedding_dim=100,
-        padding_value="auto",
-        embeddings=None,
-        freeze_embeddings=False,
-        **common,
-    ):
-        super().__init__(**common)
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.bidirectional = bidirectional
-        self.dropout = dropout
-        self.n_features_per_step = n_features_per_step
-        self.vocab_size = vocab_size
-        self.embedding_dim = embedding_dim
-        self.padding_value = padding_value
-        self.embeddings = embeddings
-        self.freeze_embeddings = freeze_embeddings
-
 
 class LSTMRegressor(_LSTMMixin, BaseNeuralRegressor):
     """Long short-term memory (LSTM) regressor in torch, stacked and bidirectional.
@@ -451,30 +401,3 @@ class LSTMRegressor(_LSTMMixin, BaseNeuralRegressor):
         peer="sklearn.neural_network:MLPRegressor",
         input="sequence",
     )
-
-    def __init__(
-        self,
-        *,
-        hidden_size=128,
-        num_layers=2,
-        bidirectional=True,
-        dropout=0.0,
-        n_features_per_step=1,
-        vocab_size=None,
-        embedding_dim=100,
-        padding_value="auto",
-        embeddings=None,
-        freeze_embeddings=False,
-        **common,
-    ):
-        super().__init__(**common)
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.bidirectional = bidirectional
-        self.dropout = dropout
-        self.n_features_per_step = n_features_per_step
-        self.vocab_size = vocab_size
-        self.embedding_dim = embedding_dim
-        self.padding_value = padding_value
-        self.embeddings = embeddings
-        self.freeze_embeddings = freeze_embeddings
