@@ -13,7 +13,7 @@ from sklearn_histai.compare._compare import (
     estimator_table,
 )
 from sklearn_histai.compare._tasks import TASKS
-from sklearn_histai.utils import all_estimators
+from sklearn_histai.utils import all_estimators, get_history
 
 _QUICK_FOLDS = 3
 _DEFAULT_FOLDS = 5
@@ -127,6 +127,17 @@ def _replay_warnings(caught):
     return n_unconverged
 
 
+def _has_cuda():
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _era(cls):
+    history = get_history(cls)
+    return history.era if history else ""
+
+
 def _parser():
     parser = argparse.ArgumentParser(
         prog="python -m sklearn_histai.compare",
@@ -202,6 +213,15 @@ def main(argv=None):
     if args.cv is not None and args.cv < 2:
         parser.error(f"--cv must be at least 2, got {args.cv}")
     n_folds = args.cv or (_QUICK_FOLDS if args.quick else _DEFAULT_FOLDS)
+    if args.estimators is None and not _has_cuda():
+        slow = [name for name in names if _era(discovered[name]) == "pretrained"]
+        if slow:
+            names = [name for name in names if name not in slow]
+            print(
+                f"Left out without a GPU: {', '.join(slow)} (fine-tuning a "
+                "transformer takes hours on a CPU); name them with --estimators "
+                "to run them anyway.\n"
+            )
 
     print(
         f"Comparing {len(names)} estimator(s) of sklearn_histai with their "

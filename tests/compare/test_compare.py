@@ -444,6 +444,28 @@ def test_main_prints_a_table_per_task(monkeypatch, capsys, tmp_path):
     assert "NoSuchEstimator" in capsys.readouterr().err
 
 
+class PretrainedClassifier(DummyClassifier):
+    _history = _history(2021, era="pretrained")
+
+
+def test_main_leaves_fine_tuning_out_without_a_gpu(monkeypatch, capsys):
+    """Check that the demo leaves hours-long fine-tuning out on a CPU, and says so."""
+    found = [
+        ("PretrainedClassifier", PretrainedClassifier),
+        ("TabularClassifier", TabularClassifier),
+    ]
+    monkeypatch.setattr(cli, "all_estimators", lambda type_filter=None: found)
+    monkeypatch.setattr(cli, "_has_cuda", lambda: False)
+    cli.main(["--tasks", "wine", "--cv", "2", "--no-peers"])
+    out = capsys.readouterr().out
+    assert "Left out without a GPU: PretrainedClassifier" in out
+    assert "  PretrainedClassifier" not in out and "TabularClassifier" in out
+    # Named explicitly, it runs (a dummy: on a tabular task, as any classifier).
+    cli.main(["--tasks", "wine", "--cv", "2", "--estimators", "PretrainedClassifier"])
+    out = capsys.readouterr().out
+    assert "Left out" not in out and "PretrainedClassifier" in out
+
+
 def test_main_lists_estimators(monkeypatch, capsys):
     """Check that --list prints every estimator with its era, year and peer."""
     found = [
