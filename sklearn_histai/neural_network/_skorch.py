@@ -248,14 +248,14 @@ class ValidScore(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         if self.outputs_:
-            uniform = any(weight is None for weight in self.weights_)
+            targets = torch.cat(self.targets_).numpy()
+            if any(weight is None for weight in self.weights_):
+                weights = np.ones(len(targets))
+            else:
+                weights = torch.cat(self.weights_).numpy()
             net.history.record(
                 "valid_score",
-                self.score(
-                    torch.cat(self.outputs_).numpy(),
-                    torch.cat(self.targets_).numpy(),
-                    None if uniform else torch.cat(self.weights_).numpy(),
-                ),
+                self.score(torch.cat(self.outputs_).numpy(), targets, weights),
             )
 
 
