@@ -1,6 +1,7 @@
 """Sphinx configuration for the sklearn_histai documentation."""
 
 import os
+import re
 import warnings
 
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -58,3 +59,21 @@ sphinx_gallery_conf["reset_modules"] = ("matplotlib", sklearn_histai_reset)
 suppress_warnings = ["config.cache"]
 
 warnings.filterwarnings("ignore", category=UserWarning, message="Matplotlib")
+
+# Methods inherited from scikit-learn (``score``, ``set_*_request``) link to
+# labels of scikit-learn's own documentation, which this build cannot reach
+# (no network, so no intersphinx): keep their text, drop the links.
+_SKLEARN_ROLE = re.compile(r":(?:ref|term):`([^`<]*?)\s*(?:<([^>`]*)>)?`")
+
+
+def _unlink_sklearn_roles(app, what, name, obj, options, lines):
+    if getattr(obj, "__module__", "").startswith("sklearn."):
+        lines[:] = [
+            _SKLEARN_ROLE.sub(lambda m: m.group(1) or m.group(2), line)
+            for line in lines
+        ]
+
+
+def setup(app):
+    """Register the docstring clean-up for inherited scikit-learn methods."""
+    app.connect("autodoc-process-docstring", _unlink_sklearn_roles)

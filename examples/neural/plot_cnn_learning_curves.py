@@ -1,7 +1,7 @@
 """
-=======================================
+==============================================
 Learning curves of a CNN on handwritten digits
-=======================================
+==============================================
 
 :class:`~sklearn_histai.neural_network.CNNClassifier` reads each 64-column
 row of scikit-learn's digits as a 1×8×8 image. With ``early_stopping=True`` a

@@ -102,7 +102,7 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
         The distinct tokens seen in ``fit``, sorted (str for token lists).
     n_features_in_ : int
         Number of positions of the matrix seen in ``fit`` (matrix input only).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the positions seen during ``fit``, when they are all strings.
     n_iter_ : int
         Number of epochs run.

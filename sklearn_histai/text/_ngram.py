@@ -180,7 +180,7 @@ class NGramLanguageModel(LanguageModelMixin, DensityMixin, BaseEstimator):
         Number of distinct k-grams seen, for k = 1 to ``order``.
     n_features_in_ : int
         Number of positions of the matrix seen in ``fit`` (matrix input only).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the positions seen during ``fit``, when they are all strings.
 
     See Also

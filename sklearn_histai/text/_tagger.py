@@ -138,7 +138,7 @@ class SequenceTagger(BaseNeuralClassifier):
         ``char_features=True``), else None.
     n_features_in_ : int
         Number of positions of the matrix seen in ``fit`` (matrix input only).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the positions seen during ``fit``, when they are all strings.
     n_outputs_ : int
         Number of network outputs per token (the number of tags).

@@ -124,7 +124,7 @@ default=None
         ``init_embeddings``. Only these are pooled and searched.
     n_features_in_ : int
         Number of columns (token positions) seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during ``fit``, when they are all strings.
     n_iter_ : int
         Number of passes run (0 when ``freeze_embeddings=True``).
