@@ -84,6 +84,67 @@ class _TransformerMixin:
 
     # -- input ------------------------------------------------------------------
 
+    def __init__(
+        self,
+        *,
+        model=None,
+        tokenizer=None,
+        peft_method="lora",
+        max_length=128,
+        truncation="post",
+        pooling="mean",
+        lora_r=8,
+        lora_alpha=16,
+        lora_dropout=0.1,
+        target_modules=None,
+        adalora_init_r=12,
+        adalora_target_r=8,
+        adalora_tinit=0.1,
+        adalora_tfinal=0.3,
+        adalora_delta_t=10,
+        adalora_orth_reg_weight=0.1,
+        num_virtual_tokens=20,
+        prefix_projection_size=None,
+        adapter_size=64,
+        head_learning_rate="auto",
+        max_iter=3,
+        batch_size=16,
+        learning_rate="auto",
+        optimizer="adamw",
+        lr_schedule="linear",
+        warmup_fraction=0.1,
+        **common,
+    ):
+        super().__init__(
+            max_iter=max_iter,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            optimizer=optimizer,
+            lr_schedule=lr_schedule,
+            warmup_fraction=warmup_fraction,
+            **common,
+        )
+        self.model = model
+        self.tokenizer = tokenizer
+        self.peft_method = peft_method
+        self.max_length = max_length
+        self.truncation = truncation
+        self.pooling = pooling
+        self.lora_r = lora_r
+        self.lora_alpha = lora_alpha
+        self.lora_dropout = lora_dropout
+        self.target_modules = target_modules
+        self.adalora_init_r = adalora_init_r
+        self.adalora_target_r = adalora_target_r
+        self.adalora_tinit = adalora_tinit
+        self.adalora_tfinal = adalora_tfinal
+        self.adalora_delta_t = adalora_delta_t
+        self.adalora_orth_reg_weight = adalora_orth_reg_weight
+        self.num_virtual_tokens = num_virtual_tokens
+        self.prefix_projection_size = prefix_projection_size
+        self.adapter_size = adapter_size
+        self.head_learning_rate = head_learning_rate
+
     def _validate_input(self, X, *, reset, y="no_validation"):
         if reset:
             # Every parameter combination is checked before any work is done.
@@ -453,67 +514,6 @@ class TransformerClassifier(_TransformerMixin, BaseNeuralClassifier):
         """
         return super().predict_proba(X)
 
-    def __init__(
-        self,
-        *,
-        model=None,
-        tokenizer=None,
-        peft_method="lora",
-        max_length=128,
-        truncation="post",
-        pooling="mean",
-        lora_r=8,
-        lora_alpha=16,
-        lora_dropout=0.1,
-        target_modules=None,
-        adalora_init_r=12,
-        adalora_target_r=8,
-        adalora_tinit=0.1,
-        adalora_tfinal=0.3,
-        adalora_delta_t=10,
-        adalora_orth_reg_weight=0.1,
-        num_virtual_tokens=20,
-        prefix_projection_size=None,
-        adapter_size=64,
-        head_learning_rate="auto",
-        max_iter=3,
-        batch_size=16,
-        learning_rate="auto",
-        optimizer="adamw",
-        lr_schedule="linear",
-        warmup_fraction=0.1,
-        **common,
-    ):
-        super().__init__(
-            max_iter=max_iter,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            optimizer=optimizer,
-            lr_schedule=lr_schedule,
-            warmup_fraction=warmup_fraction,
-            **common,
-        )
-        self.model = model
-        self.tokenizer = tokenizer
-        self.peft_method = peft_method
-        self.max_length = max_length
-        self.truncation = truncation
-        self.pooling = pooling
-        self.lora_r = lora_r
-        self.lora_alpha = lora_alpha
-        self.lora_dropout = lora_dropout
-        self.target_modules = target_modules
-        self.adalora_init_r = adalora_init_r
-        self.adalora_target_r = adalora_target_r
-        self.adalora_tinit = adalora_tinit
-        self.adalora_tfinal = adalora_tfinal
-        self.adalora_delta_t = adalora_delta_t
-        self.adalora_orth_reg_weight = adalora_orth_reg_weight
-        self.num_virtual_tokens = num_virtual_tokens
-        self.prefix_projection_size = prefix_projection_size
-        self.adapter_size = adapter_size
-        self.head_learning_rate = head_learning_rate
-
 
 class TransformerRegressor(_TransformerMixin, BaseNeuralRegressor):
     """Text regressor fine-tuning a pretrained transformer, with peft methods.
@@ -570,67 +570,6 @@ class TransformerRegressor(_TransformerMixin, BaseNeuralRegressor):
         reference="Devlin et al. (2019) BERT; Hu et al. (2021) LoRA",
         input="text",
     )
-
-    def __init__(
-        self,
-        *,
-        model=None,
-        tokenizer=None,
-        peft_method="lora",
-        max_length=128,
-        truncation="post",
-        pooling="mean",
-        lora_r=8,
-        lora_alpha=16,
-        lora_dropout=0.1,
-        target_modules=None,
-        adalora_init_r=12,
-        adalora_target_r=8,
-        adalora_tinit=0.1,
-        adalora_tfinal=0.3,
-        adalora_delta_t=10,
-        adalora_orth_reg_weight=0.1,
-        num_virtual_tokens=20,
-        prefix_projection_size=None,
-        adapter_size=64,
-        head_learning_rate="auto",
-        max_iter=3,
-        batch_size=16,
-        learning_rate="auto",
-        optimizer="adamw",
-        lr_schedule="linear",
-        warmup_fraction=0.1,
-        **common,
-    ):
-        super().__init__(
-            max_iter=max_iter,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            optimizer=optimizer,
-            lr_schedule=lr_schedule,
-            warmup_fraction=warmup_fraction,
-            **common,
-        )
-        self.model = model
-        self.tokenizer = tokenizer
-        self.peft_method = peft_method
-        self.max_length = max_length
-        self.truncation = truncation
-        self.pooling = pooling
-        self.lora_r = lora_r
-        self.lora_alpha = lora_alpha
-        self.lora_dropout = lora_dropout
-        self.target_modules = target_modules
-        self.adalora_init_r = adalora_init_r
-        self.adalora_target_r = adalora_target_r
-        self.adalora_tinit = adalora_tinit
-        self.adalora_tfinal = adalora_tfinal
-        self.adalora_delta_t = adalora_delta_t
-        self.adalora_orth_reg_weight = adalora_orth_reg_weight
-        self.num_virtual_tokens = num_virtual_tokens
-        self.prefix_projection_size = prefix_projection_size
-        self.adapter_size = adapter_size
-        self.head_learning_rate = head_learning_rate
 
     def _output_layer(self, head):
         weight, bias = super()._output_layer(head)
