@@ -311,21 +311,26 @@ def _load(task):
         return None
 
 
+def _row(task, name, estimator):
+    """The identifying cells of the result row of ``estimator``."""
+    history = get_history(estimator)
+    return {
+        "task": task.name,
+        "scoring": task.scoring,
+        "estimator": name,
+        "era": history.era if history else "",
+        "year": history.year if history else None,
+        "peer_of": "",
+        "library": _library_of(type(estimator).__module__),
+    }
+
+
 def _task_rows(task, data, random_state):
     """Return the result rows of the estimators that ``task`` builds itself."""
     records = []
     for name, est in task.estimators():
-        step = _final_step(est)
-        history = get_history(step)
-        row = {
-            "task": task.name,
-            "scoring": task.scoring,
-            "estimator": name,
-            "era": history.era if history else "",
-            "year": history.year if history else None,
-            "peer_of": "",
-            "library": _library_of(type(step).__module__),
-        }
+        # A pipeline is described by its last step.
+        row = _row(task, name, _final_step(est))
         outcome = _evaluate(partial(_prepare, est, task, "text", random_state), **data)
         records.append(_warn_if_failed({**row, **outcome}))
     return records
@@ -351,15 +356,7 @@ def _compare_on_task(task, suited, *, cv, include_peers, n_jobs, random_state):
     for index, (name, est) in enumerate(suited):
         history = get_history(est)
         input_kind = _input_of(est)
-        row = {
-            "task": task.name,
-            "scoring": task.scoring,
-            "estimator": name,
-            "era": history.era if history else "",
-            "year": history.year if history else None,
-            "peer_of": "",
-            "library": _library_of(type(est).__module__),
-        }
+        row = _row(task, name, est)
         outcome = _evaluate(
             partial(_prepare, est, task, input_kind, random_state), **data
         )
