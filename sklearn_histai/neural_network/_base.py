@@ -588,7 +588,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
                 if activation is not None:
                     output = activation(output)
                 outputs.append(output.cpu())
-        return torch.cat(outputs).numpy().astype(np.float64)
+        return torch.cat(outputs).numpy().astype(np.float64, copy=False)
 
 
 _NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
