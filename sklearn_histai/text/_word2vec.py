@@ -211,7 +211,7 @@ default=None
     # Device and thread selection are the neural base's, shared as is.
     _resolve_device = BaseNeuralEstimator._resolve_device
     _threads_for = BaseNeuralEstimator._threads_for
-    _torch_threads = BaseNeuralEstimator._torch_threads
+    _cpu_context = BaseNeuralEstimator._cpu_context
 
     def __init__(
         self,
@@ -429,7 +429,7 @@ default=None
                 device=device,
                 verbose=self.verbose,
             ).initialize()
-            with self._torch_threads(self._threads_for(module, self.batch_size)):
+            with self._cpu_context(self._threads_for(module, self.batch_size)):
                 net.partial_fit(corpus)
         self.loss_curve_ = [row.get("train_loss", np.nan) for row in net.history]
         self.n_iter_ = len(net.history)
