@@ -13,7 +13,11 @@ from sklearn_histai.nn._embedding_bag import EmbeddingBagNet
 from sklearn_histai.nn._encoder import EncoderWithHead
 from sklearn_histai.nn._language_model import LSTMLanguageNet, SequenceNLL
 from sklearn_histai.nn._mlp import MLP
-from sklearn_histai.nn._recurrent import RecurrentNet, sequence_lengths
+from sklearn_histai.nn._recurrent import (
+    RecurrentNet,
+    StackedRecurrence,
+    sequence_lengths,
+)
 from sklearn_histai.nn._tagger import (
     BiLSTMTagger,
     CharCNN,
@@ -47,6 +51,7 @@ __all__ = [
     "PrefixTuning",
     "RecurrentNet",
     "SequenceNLL",
+    "StackedRecurrence",
     "TextCNN",
     "TokenCrossEntropy",
     "Word2VecCorpus",

@@ -3,9 +3,8 @@
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from sklearn_histai.nn._recurrent import sequence_lengths
+from sklearn_histai.nn._recurrent import StackedRecurrence, sequence_lengths
 
 # A log-potential that forbids a transition; finite, so that no NaN arises
 # from -inf - -inf, and within the range of float16.
@@ -50,7 +49,7 @@ class BiLSTMTagger(nn.Module):
 
     Rows are right-padded token ids, ``(batch, steps)``, or, with character
     features, ``(batch, steps, 1 + max_chars)``: the token id followed by
-    its character ids. Padding (id 0) is masked by packing, so it never
+    its character ids. Padding (id 0) is masked, so it never
     changes the scores of real tokens.
 
     Without a CRF, the output is the emission scores ``(batch, steps,
@@ -106,13 +105,13 @@ class BiLSTMTagger(nn.Module):
         if n_chars is not None:
             self.chars = CharCNN(n_chars, char_embedding_dim, char_filters)
             input_size += char_filters
-        self.lstm = nn.LSTM(
+        self.lstm = StackedRecurrence(
+            "lstm",
             input_size,
             hidden_size,
             num_layers=num_layers,
             bidirectional=True,
             dropout=dropout if num_layers > 1 else 0.0,
-            batch_first=True,
         )
         self.dropout = nn.Dropout(dropout)
         self.emissions = nn.Linear(2 * hidden_size, n_tags)
@@ -137,14 +136,7 @@ class BiLSTMTagger(nn.Module):
         features = self.embedding(tokens)
         if self.chars is not None and chars is not None:
             features = torch.cat([features, self.chars(chars[:, :width])], dim=-1)
-        packed = pack_padded_sequence(
-            self.dropout(features),
-            lengths.cpu(),
-            batch_first=True,
-            enforce_sorted=False,
-        )
-        output, _ = self.lstm(packed)
-        output, _ = pad_packed_sequence(output, batch_first=True, total_length=width)
+        output, _ = self.lstm(self.dropout(features), lengths)
         emissions = self.emissions(self.dropout(output))
         emissions = F.pad(emissions, (0, 0, 0, n_steps - width))
         if not self.crf:

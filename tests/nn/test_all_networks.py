@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from torch.testing import assert_close
 
 from sklearn_histai.nn import (
@@ -9,6 +10,7 @@ from sklearn_histai.nn import (
     EmbeddingBagNet,
     LeNet,
     RecurrentNet,
+    StackedRecurrence,
     TextCNN,
     sequence_lengths,
 )
@@ -159,3 +161,56 @@ def test_text_cnn_pools_over_every_window():
     features = torch.relu(module.convs[0](module.embedding.weight[[4, 2]].T[None]))
     pooled = features.amax(dim=2)
     assert_close(module(torch.tensor([[4, 2]])), module.head(pooled))
+
+
+def _packed_reference(stacked, cell, inputs, lengths):
+    """Outputs and final states of torch's own layer, on packed sequences."""
+    layers = stacked.layers
+    reference = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](
+        inputs.shape[2],
+        stacked.hidden_size,
+        num_layers=len(layers),
+        bidirectional=stacked.bidirectional,
+        batch_first=True,
+    )
+    with torch.no_grad():
+        for index, directions in enumerate(layers):
+            for direction, module in enumerate(directions):
+                suffix = f"_l{index}" + ("_reverse" if direction else "")
+                for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                    getattr(reference, name + suffix).copy_(
+                        getattr(module, name + "_l0")
+                    )
+    packed = pack_padded_sequence(
+        inputs, lengths, batch_first=True, enforce_sorted=False
+    )
+    output, hidden = reference(packed)
+    output, _ = pad_packed_sequence(output, batch_first=True)
+    if isinstance(hidden, tuple):
+        hidden = hidden[0]
+    directions = 2 if stacked.bidirectional else 1
+    final = hidden[-directions:].transpose(0, 1).reshape(len(inputs), -1)
+    return output, final
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_stacked_recurrence_equals_torch_on_packed_sequences(cell, bidirectional):
+    """Check that the unpacked masking computes what packed sequences do."""
+    torch.manual_seed(0)
+    stacked = StackedRecurrence(
+        cell, 3, 5, num_layers=2, bidirectional=bidirectional
+    ).eval()
+    lengths = torch.tensor([4, 7, 1, 7, 2])
+    inputs = torch.randn(5, 9, 3)
+    output, final = stacked(inputs, lengths)
+    expected_output, expected_final = _packed_reference(stacked, cell, inputs, lengths)
+    assert output.shape == expected_output.shape == (5, 7, 5 * (1 + bidirectional))
+    assert_close(output, expected_output)
+    assert_close(final, expected_final)
+    # The gradients flow back to the real steps only.
+    inputs.requires_grad_(True)
+    stacked(inputs, lengths)[1].sum().backward()
+    padding = torch.arange(9)[None, :] >= lengths[:, None]
+    assert torch.all(inputs.grad[padding] == 0)
+    assert torch.any(inputs.grad[~padding] != 0)
