@@ -41,7 +41,12 @@ _RECURRENT_DOC = """hidden_size : int, default={hidden_size}
 default=None
         Pretrained embeddings (e.g. GloVe) to start from (token-id input).
     freeze_embeddings : bool, default=False
-        Whether pretrained ``embeddings`` stay fixed during training."""
+        Whether pretrained ``embeddings`` stay fixed during training.
+    pooling : {{"last", "max", "mean"}}, default="last"
+        What feeds the output layer: the final hidden states ("last", both
+        directions), or the element-wise maximum or mean of the last layer's
+        outputs over the steps of the sequence (padding excluded). Pooling
+        trains much faster on long token sequences such as reviews."""
 
 
 class _RecurrentMixin:
@@ -60,6 +65,7 @@ class _RecurrentMixin:
         "padding_value": [StrOptions({"auto"}), numbers.Real, None],
         "embeddings": ["array-like", None],
         "freeze_embeddings": ["boolean"],
+        "pooling": [StrOptions({"last", "max", "mean"})],
     }
 
     def __init__(
@@ -75,6 +81,7 @@ class _RecurrentMixin:
         padding_value="auto",
         embeddings=None,
         freeze_embeddings=False,
+        pooling="last",
         **common,
     ):
         super().__init__(**common)
@@ -88,6 +95,7 @@ class _RecurrentMixin:
         self.padding_value = padding_value
         self.embeddings = embeddings
         self.freeze_embeddings = freeze_embeddings
+        self.pooling = pooling
 
     def _padding(self):
         if self.padding_value == "auto":
@@ -137,6 +145,7 @@ class _RecurrentMixin:
             padding_value=self._padding(),
             embeddings=self._embeddings(),
             freeze_embeddings=self.freeze_embeddings,
+            pooling=self.pooling,
         )
 
     def _multiply_adds_per_sample(self, module):

@@ -67,7 +67,11 @@ def _tokenizer_and_model(kind, vocab_size, embeddings, random_state):
         return (
             _SEQUENCE,
             RNNClassifier(
-                vocab_size=vocab_size, embedding_dim=64, hidden_size=64, **training
+                vocab_size=vocab_size,
+                embedding_dim=64,
+                hidden_size=64,
+                pooling="max",
+                **training,
             ),
         )
     if kind == "lstm":
@@ -79,6 +83,7 @@ def _tokenizer_and_model(kind, vocab_size, embeddings, random_state):
                 hidden_size=64,
                 num_layers=1,
                 bidirectional=True,
+                pooling="max",
                 **training,
             ),
         )

@@ -94,7 +94,8 @@ def test_sequence_lengths_tokens_and_float_steps():
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("bidirectional", [False, True])
-def test_recurrent_net_padding_never_changes_the_output(cell, bidirectional):
+@pytest.mark.parametrize("pooling", ["last", "max", "mean"])
+def test_recurrent_net_padding_never_changes_the_output(cell, bidirectional, pooling):
     """Check that right padding gives the output of the unpadded sequence."""
     torch.manual_seed(0)
     module = RecurrentNet(
@@ -107,6 +108,7 @@ def test_recurrent_net_padding_never_changes_the_output(cell, bidirectional):
         vocab_size=20,
         embedding_dim=4,
         padding_value=0,
+        pooling=pooling,
     ).eval()
     short = torch.tensor([[3, 7, 5]])
     padded = torch.tensor([[3, 7, 5, 0, 0, 0]])
@@ -214,3 +216,23 @@ def test_stacked_recurrence_equals_torch_on_packed_sequences(cell, bidirectional
     padding = torch.arange(9)[None, :] >= lengths[:, None]
     assert torch.all(inputs.grad[padding] == 0)
     assert torch.any(inputs.grad[~padding] != 0)
+
+
+def test_recurrent_net_pooling_summarises_the_outputs():
+    """Check max and mean pooling against the outputs of the recurrence."""
+    torch.manual_seed(0)
+    X = torch.tensor([[3, 7, 5, 0], [2, 0, 0, 0]])
+    lengths = torch.tensor([3, 1])
+    module = RecurrentNet(
+        None, 2, hidden_size=4, bidirectional=True, vocab_size=10, padding_value=0
+    ).eval()
+    outputs, _ = module.rnn(module.embedding(X), lengths)
+    expected = {
+        "max": torch.stack([outputs[0, :3].amax(dim=0), outputs[1, 0]]),
+        "mean": torch.stack([outputs[0, :3].mean(dim=0), outputs[1, 0]]),
+    }
+    for pooling, summary in expected.items():
+        module.pooling = pooling
+        assert_close(module(X), module.head(summary))
+    with pytest.raises(ValueError, match="pooling must be one of"):
+        RecurrentNet(None, 2, vocab_size=10, pooling="sum")
