@@ -105,6 +105,14 @@ def parse_args(argv=None):
     parser.add_argument(
         "--json", default=None, help="file to append each run to (and resume from)"
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PARAM=JSON",
+        help="an estimator parameter of the fine-tuning rows, e.g. lora_r=4 or "
+        'target_modules=\'["query", "value"]\' (repeatable)',
+    )
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--table-only", action="store_true")
     parser.add_argument(
@@ -113,6 +121,10 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.quick:
         args.n_train, args.n_test, args.max_length, args.epochs = 200, 200, 64, 1
+    args.params = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        args.params[key] = json.loads(value)
     return args
 
 
@@ -133,6 +145,7 @@ def make_estimator(name, args, seed):
             mixed_precision=_precision(args.mixed_precision),
             num_threads="auto" if args.threads is None else args.threads,
             random_state=seed,
+            **args.params,
         )
     from sklearn_histai.text import make_text_classifier
 
@@ -183,7 +196,10 @@ def run_one(name, args, seed, X, y, X_test, y_test):
 def _setting(args):
     keys = ("n_train", "n_test", "max_length", "epochs", "batch_size", "truncation")
     keys += ("device", "mixed_precision")
-    return {key: getattr(args, key) for key in keys}
+    setting = {key: getattr(args, key) for key in keys}
+    if args.params:
+        setting["params"] = args.params
+    return setting
 
 
 def load_results(path, setting):

@@ -17,11 +17,23 @@ Usage::
 
     python benchmarks/bench_language_model.py            # n-gram table
     python benchmarks/bench_language_model.py --quick    # small slice, seconds
-    python benchmarks/bench_language_model.py --lstm --epochs 10  # long: CPU hours
+    python benchmarks/bench_language_model.py --lstm --no-ngram --epochs 15
 
-The LSTM run prints one line per epoch (train loss, valid perplexity,
-seconds) and ends with the test perplexity of the epoch with the best valid
-perplexity.
+The LSTM trains in one ``fit`` (one Adam optimizer, a cosine learning-rate
+schedule over ``--epochs``; skorch prints a line per epoch) on the training
+sentences packed into rows of at most 105 tokens, and is scored after the
+last epoch on the valid and test streams. A former version of this script
+called ``fit`` once per epoch with ``warm_start=True``: a warm start builds
+a new optimizer (as scikit-learn's MLP does), so Adam's moments restarted
+every epoch; its best run reached a valid perplexity of 154.4 after 7
+epochs (2x200, adaptive softmax, dropout 0.25, learning rate halved from
+epoch 7).
+
+Short probes (``--train-rows 2000 --epochs 3``: a fifth of the training
+rows, valid perplexity after 3 epochs, one CPU thread) chose the optimizer
+and output layer of the long run: Adam at 2e-3 with the adaptive softmax
+450 (fit 103 s); the same with the full softmax and tied weights 624 (231 s);
+SGD with Nesterov momentum at 1 (clipped at 0.25) 615, at 2 diverged.
 """
 
 import argparse

@@ -222,7 +222,8 @@ class RNNClassifier(_RNNMixin, BaseNeuralClassifier):
     """Recurrent neural network classifier (Elman RNN, tanh) in torch.
 
     Each row is a sequence (of float steps, or of token ids); the final
-    hidden state feeds a linear output layer with a softmax.
+    hidden state (or, with ``pooling``, the maximum or mean of the outputs
+    over the steps) feeds a linear output layer with a softmax.
 
     Parameters
     ----------
@@ -271,7 +272,8 @@ class RNNRegressor(_RNNMixin, BaseNeuralRegressor):
     """Recurrent neural network regressor (Elman RNN, tanh) in torch.
 
     Each row is a sequence (of float steps, or of token ids); the final
-    hidden state feeds a linear output layer. Targets are standardised
+    hidden state (or, with ``pooling``, the maximum or mean of the outputs
+    over the steps) feeds a linear output layer. Targets are standardised
     internally.
 
     Parameters
@@ -318,8 +320,9 @@ class LSTMClassifier(_LSTMMixin, BaseNeuralClassifier):
     """Long short-term memory (LSTM) classifier in torch, stacked and bidirectional.
 
     Each row is a sequence (of float steps, or of token ids); the final
-    hidden states of both directions of the last layer feed a linear output
-    layer with a softmax.
+    hidden states of both directions of the last layer (or, with
+    ``pooling``, the maximum or mean of its outputs over the steps) feed a
+    linear output layer with a softmax.
 
     Parameters
     ----------
@@ -369,8 +372,9 @@ class LSTMRegressor(_LSTMMixin, BaseNeuralRegressor):
     """Long short-term memory (LSTM) regressor in torch, stacked and bidirectional.
 
     Each row is a sequence (of float steps, or of token ids); the final
-    hidden states of both directions of the last layer feed a linear output
-    layer. Targets are standardised internally.
+    hidden states of both directions of the last layer (or, with
+    ``pooling``, the maximum or mean of its outputs over the steps) feed a
+    linear output layer. Targets are standardised internally.
 
     Parameters
     ----------
