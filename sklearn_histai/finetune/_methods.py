@@ -162,9 +162,26 @@ def _adapter(model, estimator):
     return model
 
 
+def _block_linear_layers(model):
+    """Full names of the linear layers of the transformer blocks, or None.
+
+    Every ``nn.Linear`` of the encoder but its pooler (which mean pooling
+    never uses): the attention projections and output, and both
+    feed-forward layers.
+    """
+    names = [
+        name
+        for name, module in model.named_modules()
+        if isinstance(module, nn.Linear) and "pooler" not in name.split(".")
+    ]
+    return names or None
+
+
 def _target_modules(model, estimator):
     if estimator.target_modules is not None:
         return list(estimator.target_modules)
+    if estimator.peft_method == "lora":
+        return _block_linear_layers(model)
     return _attention_projections(model)
 
 

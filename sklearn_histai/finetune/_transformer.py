@@ -93,7 +93,7 @@ class _TransformerMixin:
         max_length=128,
         truncation="post",
         pooling="mean",
-        lora_r=8,
+        lora_r=4,
         lora_alpha=16,
         lora_dropout=0.1,
         target_modules=None,
@@ -489,7 +489,7 @@ class TransformerClassifier(_TransformerMixin, BaseNeuralClassifier):
     >>> clf.fit(texts, labels).predict(["a wonderful film"]).tolist()
     ['pos']
     >>> clf.n_trainable_parameters_
-    111362
+    166658
     """
 
     _history = ModelHistory(
