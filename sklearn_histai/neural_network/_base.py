@@ -100,7 +100,11 @@ max_iter : int, default=200
         synchronisation, and oversubscribe cores shared with other
         processes) and torch's setting otherwise. Restored afterwards.
     warm_start : bool, default=False
-        Whether ``fit`` continues from the weights of the previous fit.
+        Whether ``fit`` continues from the weights of the previous fit. It
+        builds a new optimizer (as scikit-learn's MLP does): Adam's moment
+        estimates and the learning-rate schedule start afresh, so one
+        ``fit`` with more ``max_iter`` trains better than several warm
+        starts.
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation, shuffling, dropout and the
         validation split. torch's global random state is left untouched.
