@@ -1,29 +1,9 @@
 """Docstring pieces shared by the fine-tuning estimators."""
 
-from sklearn_histai.neural_network._base import COMMON_PARAMETERS_DOC
+from sklearn_histai._torch._estimator import COMMON_PARAMETERS_DOC
+from sklearn_histai.utils._docstrings import replace_entries
 
-
-def _replace_entries(doc, replacements):
-    """Replace the numpydoc entries of ``doc`` named in ``replacements``."""
-    entries = []
-    for line in doc.split("\n"):
-        name = line.strip().split(" : ")[0]
-        if " : " in line and not line.startswith("        "):
-            entries.append([name, line.strip()])
-        else:
-            entries[-1].append(line.strip())
-    lines = []
-    for name, *body in entries:
-        text = replacements.get(name)
-        lines.append(text if text is not None else _indent(body))
-    return "\n    ".join(lines)
-
-
-def _indent(body):
-    return "\n".join([body[0]] + ["        " + line for line in body[1:]])
-
-
-TRAINING_DOC = _replace_entries(
+TRAINING_DOC = replace_entries(
     COMMON_PARAMETERS_DOC,
     {
         "max_iter": """max_iter : int, default=3

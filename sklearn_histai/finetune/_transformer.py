@@ -14,6 +14,13 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_y, check_consistent_length, check_is_fitted
 from skorch.history import History
 
+from sklearn_histai._torch._estimator import (
+    CLASS_WEIGHT_DOC,
+    BaseNeuralClassifier,
+    BaseNeuralEstimator,
+    BaseNeuralRegressor,
+)
+from sklearn_histai._torch._runtime import resolve_device, seeded
 from sklearn_histai.finetune._checkpoint import (
     TRUNCATION_SIDES,
     fingerprint,
@@ -23,132 +30,63 @@ from sklearn_histai.finetune._checkpoint import (
 )
 from sklearn_histai.finetune._docs import ATTRIBUTES_DOC, MODEL_DOC, TRAINING_DOC
 from sklearn_histai.finetune._methods import METHODS
-from sklearn_histai.neural_network._base import (
-    BaseNeuralClassifier,
-    BaseNeuralEstimator,
-    BaseNeuralRegressor,
-)
 from sklearn_histai.nn import EncoderWithHead
 from sklearn_histai.nn._encoder import POOLINGS
 from sklearn_histai.text._tokenizer import _check_documents
 from sklearn_histai.utils import ModelHistory
+from sklearn_histai.utils._docstrings import fill_doc
 
 HEAD_FILE = "head.safetensors"
 HEAD_CONFIG_FILE = "head.json"
 
 
+_TRANSFORMER_CONSTRAINTS = {
+    "model": [None, str, os.PathLike, HasMethods(["save_pretrained"])],
+    "tokenizer": [None, str, os.PathLike, callable],
+    "peft_method": [StrOptions(set(METHODS))],
+    "max_length": [Interval(numbers.Integral, 2, None, closed="left")],
+    "truncation": [StrOptions(set(TRUNCATION_SIDES))],
+    "pooling": [StrOptions(set(POOLINGS))],
+    "lora_r": [Interval(numbers.Integral, 1, None, closed="left")],
+    "lora_alpha": [Interval(numbers.Real, 0, None, closed="neither")],
+    "lora_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+    "target_modules": [None, list, tuple],
+    "adalora_init_r": [Interval(numbers.Integral, 1, None, closed="left")],
+    "adalora_target_r": [Interval(numbers.Integral, 1, None, closed="left")],
+    "adalora_tinit": [Interval(numbers.Real, 0, 1, closed="left")],
+    "adalora_tfinal": [Interval(numbers.Real, 0, 1, closed="left")],
+    "adalora_delta_t": [Interval(numbers.Integral, 1, None, closed="left")],
+    "adalora_orth_reg_weight": [Interval(numbers.Real, 0, None, closed="left")],
+    "num_virtual_tokens": [Interval(numbers.Integral, 1, None, closed="left")],
+    "prefix_projection_size": [
+        None,
+        Interval(numbers.Integral, 1, None, closed="left"),
+    ],
+    "adapter_size": [Interval(numbers.Integral, 1, None, closed="left")],
+    "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+    "learning_rate": [
+        Interval(numbers.Real, 0, None, closed="neither"),
+        StrOptions({"auto"}),
+    ],
+    "head_learning_rate": [
+        Interval(numbers.Real, 0, None, closed="neither"),
+        StrOptions({"auto"}),
+    ],
+}
+
+
 class _TransformerMixin:
     """Raw-text input, the pretrained checkpoint and the fine-tuning method."""
 
-    _parameter_constraints = {
-        **BaseNeuralEstimator._parameter_constraints,
-        "model": [None, str, os.PathLike, HasMethods(["save_pretrained"])],
-        "tokenizer": [None, str, os.PathLike, callable],
-        "peft_method": [StrOptions(set(METHODS))],
-        "max_length": [Interval(numbers.Integral, 2, None, closed="left")],
-        "truncation": [StrOptions(set(TRUNCATION_SIDES))],
-        "pooling": [StrOptions(set(POOLINGS))],
-        "lora_r": [Interval(numbers.Integral, 1, None, closed="left")],
-        "lora_alpha": [Interval(numbers.Real, 0, None, closed="neither")],
-        "lora_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
-        "target_modules": [None, list, tuple],
-        "adalora_init_r": [Interval(numbers.Integral, 1, None, closed="left")],
-        "adalora_target_r": [Interval(numbers.Integral, 1, None, closed="left")],
-        "adalora_tinit": [Interval(numbers.Real, 0, 1, closed="left")],
-        "adalora_tfinal": [Interval(numbers.Real, 0, 1, closed="left")],
-        "adalora_delta_t": [Interval(numbers.Integral, 1, None, closed="left")],
-        "adalora_orth_reg_weight": [Interval(numbers.Real, 0, None, closed="left")],
-        "num_virtual_tokens": [Interval(numbers.Integral, 1, None, closed="left")],
-        "prefix_projection_size": [
-            None,
-            Interval(numbers.Integral, 1, None, closed="left"),
-        ],
-        "adapter_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "learning_rate": [
-            Interval(numbers.Real, 0, None, closed="neither"),
-            StrOptions({"auto"}),
-        ],
-        "head_learning_rate": [
-            Interval(numbers.Real, 0, None, closed="neither"),
-            StrOptions({"auto"}),
-        ],
-    }
-    _doc_pieces = {
-        "common_parameters": TRAINING_DOC,
-        "model_parameters": MODEL_DOC,
-        "attributes": ATTRIBUTES_DOC,
+    _training_parameters = BaseNeuralEstimator._training_parameters | {
+        "head_learning_rate"
     }
     # Texts per forward pass at prediction.
     _predict_chunk_size = 64
 
     # -- input ------------------------------------------------------------------
 
-    def __init__(
-        self,
-        *,
-        model=None,
-        tokenizer=None,
-        peft_method="lora",
-        max_length=128,
-        truncation="post",
-        pooling="mean",
-        lora_r=4,
-        lora_alpha=16,
-        lora_dropout=0.1,
-        target_modules=None,
-        adalora_init_r=12,
-        adalora_target_r=8,
-        adalora_tinit=0.1,
-        adalora_tfinal=0.3,
-        adalora_delta_t=10,
-        adalora_orth_reg_weight=0.1,
-        num_virtual_tokens=20,
-        prefix_projection_size=None,
-        adapter_size=64,
-        head_learning_rate="auto",
-        max_iter=3,
-        batch_size=16,
-        learning_rate="auto",
-        optimizer="adamw",
-        lr_schedule="linear",
-        warmup_fraction=0.1,
-        **common,
-    ):
-        super().__init__(
-            max_iter=max_iter,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            optimizer=optimizer,
-            lr_schedule=lr_schedule,
-            warmup_fraction=warmup_fraction,
-            **common,
-        )
-        self.model = model
-        self.tokenizer = tokenizer
-        self.peft_method = peft_method
-        self.max_length = max_length
-        self.truncation = truncation
-        self.pooling = pooling
-        self.lora_r = lora_r
-        self.lora_alpha = lora_alpha
-        self.lora_dropout = lora_dropout
-        self.target_modules = target_modules
-        self.adalora_init_r = adalora_init_r
-        self.adalora_target_r = adalora_target_r
-        self.adalora_tinit = adalora_tinit
-        self.adalora_tfinal = adalora_tfinal
-        self.adalora_delta_t = adalora_delta_t
-        self.adalora_orth_reg_weight = adalora_orth_reg_weight
-        self.num_virtual_tokens = num_virtual_tokens
-        self.prefix_projection_size = prefix_projection_size
-        self.adapter_size = adapter_size
-        self.head_learning_rate = head_learning_rate
-
     def _validate_input(self, X, *, reset, y="no_validation"):
-        if reset:
-            # Every parameter combination is checked before any work is done.
-            self._check_method_parameters()
         texts = _check_documents(X)
         if reset:
             self.tokenizer_ = load_tokenizer(
@@ -160,7 +98,7 @@ class _TransformerMixin:
         check_consistent_length(texts, y)
         return texts, y
 
-    def _check_method_parameters(self):
+    def _check_params(self):
         if self.adalora_target_r > self.adalora_init_r:
             raise ValueError(
                 f"adalora_target_r={self.adalora_target_r} must not exceed "
@@ -251,9 +189,9 @@ class _TransformerMixin:
     def _build_module(self):
         # The build is seeded by the caller; the seed is kept so that a
         # pickled estimator rebuilds the same untrained weights.
-        self._module_seed = torch.initial_seed()
+        self._module_seed_ = torch.initial_seed()
         encoder = load_encoder(self.model)
-        self._base_fingerprint = fingerprint(encoder)
+        self._base_fingerprint_ = fingerprint(encoder)
         config = encoder.config
         return EncoderWithHead(
             METHODS[self.peft_method].apply(encoder, self),
@@ -284,9 +222,8 @@ class _TransformerMixin:
         params["param_groups"] = [("head.*", {"lr": self._head_learning_rate()})]
         return params
 
-    def _make_callbacks(self, seed, total_steps):
-        callbacks = super()._make_callbacks(seed, total_steps)
-        return callbacks + METHODS[self.peft_method].callbacks(self)
+    def _extra_callbacks(self):
+        return METHODS[self.peft_method].callbacks(self)
 
     def _record_training(self, net, epochs_before):
         with warnings.catch_warnings():
@@ -333,11 +270,10 @@ class _TransformerMixin:
             self.net_ = self._rebuild_network(trained)
 
     def _rebuild_network(self, trained):
-        expected = self._base_fingerprint
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self._module_seed)
+        expected = self._base_fingerprint_
+        with seeded(self._module_seed_, "cpu"):
             module = self._build_module()
-        if not np.isclose(self._base_fingerprint, expected, rtol=1e-9, atol=0):
+        if not np.isclose(self._base_fingerprint_, expected, rtol=1e-9, atol=0):
             raise ValueError(
                 f"The pretrained checkpoint {resolve_checkpoint(self.model)!r} is "
                 "not the one this estimator was fine-tuned from; unpickle it where "
@@ -352,7 +288,7 @@ class _TransformerMixin:
                 f"{unexpected[:3]}, absent: {sorted(trainable - set(weights))[:3]})."
             )
         try:
-            device = self._resolve_device()
+            device = resolve_device(self.device)
         except ValueError:
             warnings.warn(
                 f"device={self.device!r} is not available here; the model is "
@@ -361,7 +297,7 @@ class _TransformerMixin:
                 stacklevel=3,
             )
             device = "cpu"
-        net = self._make_net(module, device, self._module_seed, 1, 1, None)
+        net = self._make_net(module, device, self._module_seed_, 1, 1, None)
         net.history = History(trained["history"])
         return net
 
@@ -426,6 +362,12 @@ class _TransformerMixin:
         return head.weight.detach().cpu().clone(), head.bias.detach().cpu().clone()
 
 
+@fill_doc(
+    model_parameters=MODEL_DOC,
+    class_weight=CLASS_WEIGHT_DOC,
+    common_parameters=TRAINING_DOC,
+    attributes=ATTRIBUTES_DOC,
+)
 class TransformerClassifier(_TransformerMixin, BaseNeuralClassifier):
     """Text classifier fine-tuning a pretrained transformer, with peft methods.
 
@@ -443,9 +385,7 @@ class TransformerClassifier(_TransformerMixin, BaseNeuralClassifier):
     Parameters
     ----------
     %(model_parameters)s
-    class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the loss; "balanced" weighs each class
-        inversely to its frequency.
+    %(class_weight)s
     %(common_parameters)s
 
     Attributes
@@ -499,6 +439,96 @@ class TransformerClassifier(_TransformerMixin, BaseNeuralClassifier):
         input="text",
     )
 
+    _parameter_constraints = {
+        **BaseNeuralClassifier._parameter_constraints,
+        **_TRANSFORMER_CONSTRAINTS,
+    }
+
+    def __init__(
+        self,
+        *,
+        model=None,
+        tokenizer=None,
+        peft_method="lora",
+        max_length=128,
+        truncation="post",
+        pooling="mean",
+        lora_r=4,
+        lora_alpha=16,
+        lora_dropout=0.1,
+        target_modules=None,
+        adalora_init_r=12,
+        adalora_target_r=8,
+        adalora_tinit=0.1,
+        adalora_tfinal=0.3,
+        adalora_delta_t=10,
+        adalora_orth_reg_weight=0.1,
+        num_virtual_tokens=20,
+        prefix_projection_size=None,
+        adapter_size=64,
+        head_learning_rate="auto",
+        class_weight=None,
+        max_iter=3,
+        batch_size=16,
+        learning_rate="auto",
+        optimizer="adamw",
+        weight_decay=0.0,
+        lr_schedule="linear",
+        warmup_fraction=0.1,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        gradient_accumulation_steps=1,
+        mixed_precision=False,
+        device="auto",
+        num_threads="auto",
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.peft_method = peft_method
+        self.max_length = max_length
+        self.truncation = truncation
+        self.pooling = pooling
+        self.lora_r = lora_r
+        self.lora_alpha = lora_alpha
+        self.lora_dropout = lora_dropout
+        self.target_modules = target_modules
+        self.adalora_init_r = adalora_init_r
+        self.adalora_target_r = adalora_target_r
+        self.adalora_tinit = adalora_tinit
+        self.adalora_tfinal = adalora_tfinal
+        self.adalora_delta_t = adalora_delta_t
+        self.adalora_orth_reg_weight = adalora_orth_reg_weight
+        self.num_virtual_tokens = num_virtual_tokens
+        self.prefix_projection_size = prefix_projection_size
+        self.adapter_size = adapter_size
+        self.head_learning_rate = head_learning_rate
+        self.class_weight = class_weight
+        super().__init__(
+            max_iter=max_iter,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            optimizer=optimizer,
+            weight_decay=weight_decay,
+            lr_schedule=lr_schedule,
+            warmup_fraction=warmup_fraction,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            mixed_precision=mixed_precision,
+            device=device,
+            num_threads=num_threads,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+        )
+
     def predict_proba(self, X):
         """Class probabilities of each text.
 
@@ -515,6 +545,11 @@ class TransformerClassifier(_TransformerMixin, BaseNeuralClassifier):
         return super().predict_proba(X)
 
 
+@fill_doc(
+    model_parameters=MODEL_DOC,
+    common_parameters=TRAINING_DOC,
+    attributes=ATTRIBUTES_DOC,
+)
 class TransformerRegressor(_TransformerMixin, BaseNeuralRegressor):
     """Text regressor fine-tuning a pretrained transformer, with peft methods.
 
@@ -570,6 +605,94 @@ class TransformerRegressor(_TransformerMixin, BaseNeuralRegressor):
         reference="Devlin et al. (2019) BERT; Hu et al. (2021) LoRA",
         input="text",
     )
+
+    _parameter_constraints = {
+        **BaseNeuralRegressor._parameter_constraints,
+        **_TRANSFORMER_CONSTRAINTS,
+    }
+
+    def __init__(
+        self,
+        *,
+        model=None,
+        tokenizer=None,
+        peft_method="lora",
+        max_length=128,
+        truncation="post",
+        pooling="mean",
+        lora_r=4,
+        lora_alpha=16,
+        lora_dropout=0.1,
+        target_modules=None,
+        adalora_init_r=12,
+        adalora_target_r=8,
+        adalora_tinit=0.1,
+        adalora_tfinal=0.3,
+        adalora_delta_t=10,
+        adalora_orth_reg_weight=0.1,
+        num_virtual_tokens=20,
+        prefix_projection_size=None,
+        adapter_size=64,
+        head_learning_rate="auto",
+        max_iter=3,
+        batch_size=16,
+        learning_rate="auto",
+        optimizer="adamw",
+        weight_decay=0.0,
+        lr_schedule="linear",
+        warmup_fraction=0.1,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        gradient_accumulation_steps=1,
+        mixed_precision=False,
+        device="auto",
+        num_threads="auto",
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.peft_method = peft_method
+        self.max_length = max_length
+        self.truncation = truncation
+        self.pooling = pooling
+        self.lora_r = lora_r
+        self.lora_alpha = lora_alpha
+        self.lora_dropout = lora_dropout
+        self.target_modules = target_modules
+        self.adalora_init_r = adalora_init_r
+        self.adalora_target_r = adalora_target_r
+        self.adalora_tinit = adalora_tinit
+        self.adalora_tfinal = adalora_tfinal
+        self.adalora_delta_t = adalora_delta_t
+        self.adalora_orth_reg_weight = adalora_orth_reg_weight
+        self.num_virtual_tokens = num_virtual_tokens
+        self.prefix_projection_size = prefix_projection_size
+        self.adapter_size = adapter_size
+        self.head_learning_rate = head_learning_rate
+        super().__init__(
+            max_iter=max_iter,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            optimizer=optimizer,
+            weight_decay=weight_decay,
+            lr_schedule=lr_schedule,
+            warmup_fraction=warmup_fraction,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            mixed_precision=mixed_precision,
+            device=device,
+            num_threads=num_threads,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+        )
 
     def _output_layer(self, head):
         weight, bias = super()._output_layer(head)

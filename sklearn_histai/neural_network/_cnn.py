@@ -6,19 +6,22 @@ import numbers
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
-from sklearn_histai.neural_network._base import (
+from sklearn_histai._torch._estimator import (
+    CLASS_WEIGHT_DOC,
+    COMMON_PARAMETERS_DOC,
     BaseNeuralClassifier,
-    BaseNeuralEstimator,
     BaseNeuralRegressor,
+    check_layer_sizes,
 )
-from sklearn_histai.neural_network._tokens import (
+from sklearn_histai._torch._tokens import (
     TOKEN_PARAMETER_CONSTRAINTS,
     TOKEN_PARAMETERS_DOC,
-    _TokenInputMixin,
+    TokenInputMixin,
 )
 from sklearn_histai.nn import LeNet, TextCNN
 from sklearn_histai.nn._activations import ACTIVATIONS
 from sklearn_histai.utils import ModelHistory
+from sklearn_histai.utils._docstrings import fill_doc
 
 _IMG_DOC = """image_shape : tuple of int (channels, height, width) or None, default=None
         How to read each flat row as an image, e.g. ``(1, 8, 8)`` for 64
@@ -44,63 +47,32 @@ _TEXT_DOC = """
         Token-id input: the widths (in tokens) of the text convolutions.
     num_filters : int, default=100
         Token-id input: the filters of each width."""
-_CNN_DOC = _IMG_DOC + TOKEN_PARAMETERS_DOC.format(embedding_dim=100) + _TEXT_DOC
+_CNN_DOC = _IMG_DOC + TOKEN_PARAMETERS_DOC + _TEXT_DOC
+_CNN_CONSTRAINTS = {
+    **TOKEN_PARAMETER_CONSTRAINTS,
+    "image_shape": [tuple, list, None],
+    "channels": [tuple, list],
+    "kernel_size": [Interval(numbers.Integral, 1, None, closed="left")],
+    "dense_size": [Interval(numbers.Integral, 1, None, closed="left")],
+    "activation": [StrOptions(set(ACTIVATIONS))],
+    "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+    "filter_sizes": [tuple, list],
+    "num_filters": [Interval(numbers.Integral, 1, None, closed="left")],
+}
 
 
-class _CNNMixin(_TokenInputMixin):
-    """The architecture parameters and module of the convolutional estimators.
+class _CNNMixin(TokenInputMixin):
+    """The module of the convolutional estimators.
 
     Float rows go through a LeNet-style network; with ``vocab_size`` set,
     rows of token ids go through Kim's text CNN.
     """
 
-    _doc_pieces = {"architecture_parameters": _CNN_DOC}
-
-    _parameter_constraints = {
-        **BaseNeuralEstimator._parameter_constraints,
-        **TOKEN_PARAMETER_CONSTRAINTS,
-        "image_shape": [tuple, list, None],
-        "channels": [tuple, list],
-        "kernel_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "dense_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(ACTIVATIONS))],
-        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
-        "filter_sizes": [tuple, list],
-        "num_filters": [Interval(numbers.Integral, 1, None, closed="left")],
-    }
-
-    def __init__(
-        self,
-        *,
-        image_shape=None,
-        channels=(10, 20),
-        kernel_size=5,
-        dense_size=50,
-        activation="relu",
-        dropout=0.0,
-        vocab_size=None,
-        embedding_dim=100,
-        padding_value="auto",
-        embeddings=None,
-        freeze_embeddings=False,
-        filter_sizes=(3, 4, 5),
-        num_filters=100,
-        **common,
-    ):
-        super().__init__(**common)
-        self.image_shape = image_shape
-        self.channels = channels
-        self.kernel_size = kernel_size
-        self.dense_size = dense_size
-        self.activation = activation
-        self.dropout = dropout
-        self.vocab_size = vocab_size
-        self.embedding_dim = embedding_dim
-        self.padding_value = padding_value
-        self.embeddings = embeddings
-        self.freeze_embeddings = freeze_embeddings
-        self.filter_sizes = filter_sizes
-        self.num_filters = num_filters
+    def _check_params(self):
+        check_layer_sizes(self.channels, "channels")
+        check_layer_sizes(self.filter_sizes, "filter_sizes", allow_empty=False)
+        if self.image_shape is not None:
+            check_layer_sizes(self.image_shape, "image_shape", allow_empty=False)
 
     def _check_input(self, X):
         if self.vocab_size is None:
@@ -121,20 +93,11 @@ class _CNNMixin(_TokenInputMixin):
 
     def _build_module(self):
         if self.vocab_size is not None:
-            filter_sizes = tuple(self.filter_sizes)
-            if not filter_sizes or not all(
-                isinstance(width, numbers.Integral) and width >= 1
-                for width in filter_sizes
-            ):
-                raise ValueError(
-                    "filter_sizes must be a non-empty tuple of positive "
-                    f"integers; got {self.filter_sizes!r}."
-                )
             return TextCNN(
                 self.vocab_size,
                 self.n_outputs_,
                 embedding_dim=self.embedding_dim,
-                filter_sizes=filter_sizes,
+                filter_sizes=tuple(self.filter_sizes),
                 num_filters=self.num_filters,
                 activation=self.activation,
                 dropout=self.dropout,
@@ -166,6 +129,12 @@ class _CNNMixin(_TokenInputMixin):
         )
 
 
+@fill_doc(
+    architecture_parameters=_CNN_DOC,
+    embedding_dim_default="100",
+    class_weight=CLASS_WEIGHT_DOC,
+    common_parameters=COMMON_PARAMETERS_DOC,
+)
 class CNNClassifier(_CNNMixin, BaseNeuralClassifier):
     """Convolutional neural network classifier (LeNet-style) in torch.
 
@@ -182,9 +151,7 @@ class CNNClassifier(_CNNMixin, BaseNeuralClassifier):
     Parameters
     ----------
     %(architecture_parameters)s
-    class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the loss; "balanced" weighs each class
-        inversely to its frequency.
+    %(class_weight)s
     %(common_parameters)s
 
     Attributes
@@ -250,7 +217,88 @@ class CNNClassifier(_CNNMixin, BaseNeuralClassifier):
         input="image",
     )
 
+    _parameter_constraints = {
+        **BaseNeuralClassifier._parameter_constraints,
+        **_CNN_CONSTRAINTS,
+    }
 
+    def __init__(
+        self,
+        *,
+        image_shape=None,
+        channels=(10, 20),
+        kernel_size=5,
+        dense_size=50,
+        activation="relu",
+        dropout=0.0,
+        vocab_size=None,
+        embedding_dim=100,
+        padding_value="auto",
+        embeddings=None,
+        freeze_embeddings=False,
+        filter_sizes=(3, 4, 5),
+        num_filters=100,
+        class_weight=None,
+        max_iter=200,
+        batch_size="auto",
+        learning_rate=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        lr_schedule="constant",
+        warmup_fraction=0.0,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        gradient_accumulation_steps=1,
+        mixed_precision=False,
+        device="auto",
+        num_threads="auto",
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        self.image_shape = image_shape
+        self.channels = channels
+        self.kernel_size = kernel_size
+        self.dense_size = dense_size
+        self.activation = activation
+        self.dropout = dropout
+        self.vocab_size = vocab_size
+        self.embedding_dim = embedding_dim
+        self.padding_value = padding_value
+        self.embeddings = embeddings
+        self.freeze_embeddings = freeze_embeddings
+        self.filter_sizes = filter_sizes
+        self.num_filters = num_filters
+        self.class_weight = class_weight
+        super().__init__(
+            max_iter=max_iter,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            optimizer=optimizer,
+            weight_decay=weight_decay,
+            lr_schedule=lr_schedule,
+            warmup_fraction=warmup_fraction,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            mixed_precision=mixed_precision,
+            device=device,
+            num_threads=num_threads,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+        )
+
+
+@fill_doc(
+    architecture_parameters=_CNN_DOC,
+    embedding_dim_default="100",
+    common_parameters=COMMON_PARAMETERS_DOC,
+)
 class CNNRegressor(_CNNMixin, BaseNeuralRegressor):
     """Convolutional neural network regressor (LeNet-style) in torch.
 
@@ -316,3 +364,77 @@ class CNNRegressor(_CNNMixin, BaseNeuralRegressor):
         peer="sklearn.neural_network:MLPRegressor",
         input="image",
     )
+
+    _parameter_constraints = {
+        **BaseNeuralRegressor._parameter_constraints,
+        **_CNN_CONSTRAINTS,
+    }
+
+    def __init__(
+        self,
+        *,
+        image_shape=None,
+        channels=(10, 20),
+        kernel_size=5,
+        dense_size=50,
+        activation="relu",
+        dropout=0.0,
+        vocab_size=None,
+        embedding_dim=100,
+        padding_value="auto",
+        embeddings=None,
+        freeze_embeddings=False,
+        filter_sizes=(3, 4, 5),
+        num_filters=100,
+        max_iter=200,
+        batch_size="auto",
+        learning_rate=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        lr_schedule="constant",
+        warmup_fraction=0.0,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        gradient_accumulation_steps=1,
+        mixed_precision=False,
+        device="auto",
+        num_threads="auto",
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        self.image_shape = image_shape
+        self.channels = channels
+        self.kernel_size = kernel_size
+        self.dense_size = dense_size
+        self.activation = activation
+        self.dropout = dropout
+        self.vocab_size = vocab_size
+        self.embedding_dim = embedding_dim
+        self.padding_value = padding_value
+        self.embeddings = embeddings
+        self.freeze_embeddings = freeze_embeddings
+        self.filter_sizes = filter_sizes
+        self.num_filters = num_filters
+        super().__init__(
+            max_iter=max_iter,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            optimizer=optimizer,
+            weight_decay=weight_decay,
+            lr_schedule=lr_schedule,
+            warmup_fraction=warmup_fraction,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            mixed_precision=mixed_precision,
+            device=device,
+            num_threads=num_threads,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+        )

@@ -4,14 +4,17 @@ import numbers
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from sklearn_histai.neural_network._base import (
+from sklearn_histai._torch._estimator import (
+    CLASS_WEIGHT_DOC,
+    COMMON_PARAMETERS_DOC,
     BaseNeuralClassifier,
-    BaseNeuralEstimator,
     BaseNeuralRegressor,
+    check_layer_sizes,
 )
 from sklearn_histai.nn import MLP
 from sklearn_histai.nn._activations import ACTIVATIONS
 from sklearn_histai.utils import ModelHistory
+from sklearn_histai.utils._docstrings import fill_doc
 
 _FEEDFORWARD_CONSTRAINTS = {
     "hidden_layer_sizes": [tuple, list],
@@ -20,21 +23,19 @@ _FEEDFORWARD_CONSTRAINTS = {
 }
 
 
+_FEEDFORWARD_DOC = """hidden_layer_sizes : tuple of int, default=(100,)
+        Width of each hidden layer (positive integers).
+    activation : {"relu", "tanh", "logistic", "gelu", "identity"}, default="relu"
+        Activation of the hidden layers.
+    dropout : float, default=0.0
+        Dropout probability after each hidden layer."""
+
+
 class _FeedForwardMixin:
-    """The architecture parameters and module of the feed-forward estimators."""
+    """The module of the feed-forward estimators."""
 
-    _parameter_constraints = {
-        **BaseNeuralEstimator._parameter_constraints,
-        **_FEEDFORWARD_CONSTRAINTS,
-    }
-
-    def __init__(
-        self, *, hidden_layer_sizes=(100,), activation="relu", dropout=0.0, **common
-    ):
-        super().__init__(**common)
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.dropout = dropout
+    def _check_params(self):
+        check_layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes")
 
     def _build_module(self):
         return MLP(
@@ -46,6 +47,11 @@ class _FeedForwardMixin:
         )
 
 
+@fill_doc(
+    architecture_parameters=_FEEDFORWARD_DOC,
+    class_weight=CLASS_WEIGHT_DOC,
+    common_parameters=COMMON_PARAMETERS_DOC,
+)
 class FeedForwardClassifier(_FeedForwardMixin, BaseNeuralClassifier):
     """Feed-forward neural network classifier (multi-layer perceptron) in torch.
 
@@ -54,15 +60,8 @@ class FeedForwardClassifier(_FeedForwardMixin, BaseNeuralClassifier):
 
     Parameters
     ----------
-    hidden_layer_sizes : tuple of int, default=(100,)
-        Width of each hidden layer.
-    activation : {"relu", "tanh", "logistic", "gelu", "identity"}, default="relu"
-        Activation of the hidden layers.
-    dropout : float, default=0.0
-        Dropout probability after each hidden layer.
-    class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the loss; "balanced" weighs each class
-        inversely to its frequency.
+    %(architecture_parameters)s
+    %(class_weight)s
     %(common_parameters)s
 
     Attributes
@@ -115,7 +114,67 @@ class FeedForwardClassifier(_FeedForwardMixin, BaseNeuralClassifier):
         input="tabular",
     )
 
+    _parameter_constraints = {
+        **BaseNeuralClassifier._parameter_constraints,
+        **_FEEDFORWARD_CONSTRAINTS,
+    }
 
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        dropout=0.0,
+        class_weight=None,
+        max_iter=200,
+        batch_size="auto",
+        learning_rate=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        lr_schedule="constant",
+        warmup_fraction=0.0,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        gradient_accumulation_steps=1,
+        mixed_precision=False,
+        device="auto",
+        num_threads="auto",
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+        self.class_weight = class_weight
+        super().__init__(
+            max_iter=max_iter,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            optimizer=optimizer,
+            weight_decay=weight_decay,
+            lr_schedule=lr_schedule,
+            warmup_fraction=warmup_fraction,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            mixed_precision=mixed_precision,
+            device=device,
+            num_threads=num_threads,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+        )
+
+
+@fill_doc(
+    architecture_parameters=_FEEDFORWARD_DOC,
+    common_parameters=COMMON_PARAMETERS_DOC,
+)
 class FeedForwardRegressor(_FeedForwardMixin, BaseNeuralRegressor):
     """Feed-forward neural network regressor (multi-layer perceptron) in torch.
 
@@ -125,12 +184,7 @@ class FeedForwardRegressor(_FeedForwardMixin, BaseNeuralRegressor):
 
     Parameters
     ----------
-    hidden_layer_sizes : tuple of int, default=(100,)
-        Width of each hidden layer.
-    activation : {"relu", "tanh", "logistic", "gelu", "identity"}, default="relu"
-        Activation of the hidden layers.
-    dropout : float, default=0.0
-        Dropout probability after each hidden layer.
+    %(architecture_parameters)s
     %(common_parameters)s
 
     Attributes
@@ -182,3 +236,57 @@ class FeedForwardRegressor(_FeedForwardMixin, BaseNeuralRegressor):
         peer="sklearn.neural_network:MLPRegressor",
         input="tabular",
     )
+
+    _parameter_constraints = {
+        **BaseNeuralRegressor._parameter_constraints,
+        **_FEEDFORWARD_CONSTRAINTS,
+    }
+
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        dropout=0.0,
+        max_iter=200,
+        batch_size="auto",
+        learning_rate=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        lr_schedule="constant",
+        warmup_fraction=0.0,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        gradient_accumulation_steps=1,
+        mixed_precision=False,
+        device="auto",
+        num_threads="auto",
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+        super().__init__(
+            max_iter=max_iter,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            optimizer=optimizer,
+            weight_decay=weight_decay,
+            lr_schedule=lr_schedule,
+            warmup_fraction=warmup_fraction,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            mixed_precision=mixed_precision,
+            device=device,
+            num_threads=num_threads,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+        )

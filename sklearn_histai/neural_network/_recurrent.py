@@ -2,23 +2,25 @@
 
 import numbers
 
-import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from sklearn_histai.neural_network._base import (
+from sklearn_histai._torch._estimator import (
+    CLASS_WEIGHT_DOC,
+    COMMON_PARAMETERS_DOC,
     BaseNeuralClassifier,
-    BaseNeuralEstimator,
     BaseNeuralRegressor,
-    with_defaults,
 )
+from sklearn_histai._torch._tokens import TOKEN_PARAMETER_CONSTRAINTS, TokenInputMixin
 from sklearn_histai.nn import RecurrentNet
 from sklearn_histai.utils import ModelHistory
+from sklearn_histai.utils._docstrings import fill_doc
+from sklearn_histai.utils._token_ids import PAD
 
-_RECURRENT_DOC = """hidden_size : int, default={hidden_size}
+_RECURRENT_DOC = """hidden_size : int, default=%(hidden_size_default)s
         Hidden units per direction and layer.
-    num_layers : int, default={num_layers}
+    num_layers : int, default=%(num_layers_default)s
         Number of stacked recurrent layers.
-    bidirectional : bool, default={bidirectional}
+    bidirectional : bool, default=%(bidirectional_default)s
         Whether each layer also reads the sequence backwards.
     dropout : float, default=0.0
         Dropout between stacked layers and before the output layer.
@@ -42,64 +44,32 @@ default=None
         Pretrained embeddings (e.g. GloVe) to start from (token-id input).
     freeze_embeddings : bool, default=False
         Whether pretrained ``embeddings`` stay fixed during training.
-    pooling : {{"last", "max", "mean"}}, default="last"
+    pooling : {"last", "max", "mean"}, default="last"
         What feeds the output layer: the final hidden states ("last", both
         directions), or the element-wise maximum or mean of the last layer's
         outputs over the steps of the sequence (padding excluded). Pooling
         trains much faster on long token sequences such as reviews."""
 
 
-class _RecurrentMixin:
-    """The architecture parameters and module of the recurrent estimators."""
+_RECURRENT_CONSTRAINTS = {
+    **TOKEN_PARAMETER_CONSTRAINTS,
+    "hidden_size": [Interval(numbers.Integral, 1, None, closed="left")],
+    "num_layers": [Interval(numbers.Integral, 1, None, closed="left")],
+    "bidirectional": ["boolean"],
+    "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+    "n_features_per_step": [Interval(numbers.Integral, 1, None, closed="left")],
+    "pooling": [StrOptions({"last", "max", "mean"})],
+}
+
+
+class _RecurrentMixin(TokenInputMixin):
+    """The module of the recurrent estimators; ``_cell`` names the cell."""
 
     _cell = None
-    _parameter_constraints = {
-        **BaseNeuralEstimator._parameter_constraints,
-        "hidden_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "num_layers": [Interval(numbers.Integral, 1, None, closed="left")],
-        "bidirectional": ["boolean"],
-        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
-        "n_features_per_step": [Interval(numbers.Integral, 1, None, closed="left")],
-        "vocab_size": [Interval(numbers.Integral, 2, None, closed="left"), None],
-        "embedding_dim": [Interval(numbers.Integral, 1, None, closed="left")],
-        "padding_value": [StrOptions({"auto"}), numbers.Real, None],
-        "embeddings": ["array-like", None],
-        "freeze_embeddings": ["boolean"],
-        "pooling": [StrOptions({"last", "max", "mean"})],
-    }
-
-    def __init__(
-        self,
-        *,
-        hidden_size=64,
-        num_layers=1,
-        bidirectional=False,
-        dropout=0.0,
-        n_features_per_step=1,
-        vocab_size=None,
-        embedding_dim=100,
-        padding_value="auto",
-        embeddings=None,
-        freeze_embeddings=False,
-        pooling="last",
-        **common,
-    ):
-        super().__init__(**common)
-        self.hidden_size = hidden_size
-        self.num_layers = num_layers
-        self.bidirectional = bidirectional
-        self.dropout = dropout
-        self.n_features_per_step = n_features_per_step
-        self.vocab_size = vocab_size
-        self.embedding_dim = embedding_dim
-        self.padding_value = padding_value
-        self.embeddings = embeddings
-        self.freeze_embeddings = freeze_embeddings
-        self.pooling = pooling
 
     def _padding(self):
         if self.padding_value == "auto":
-            return 0 if self.vocab_size is not None else None
+            return PAD if self.vocab_size is not None else None
         return self.padding_value
 
     def _check_input(self, X):
@@ -110,26 +80,7 @@ class _RecurrentMixin:
                     f"n_features_per_step={self.n_features_per_step}."
                 )
             return X
-        if not (
-            np.all(X == np.floor(X)) and X.min() >= 0 and X.max() < self.vocab_size
-        ):
-            raise ValueError(
-                "With vocab_size set, X must hold integer token ids in "
-                f"[0, vocab_size={self.vocab_size}); got values in "
-                f"[{X.min()}, {X.max()}]."
-            )
-        return X.astype(np.int64)
-
-    def _embeddings(self):
-        if self.embeddings is None:
-            return None
-        embeddings = np.asarray(self.embeddings, dtype=np.float32)
-        if embeddings.ndim != 2 or embeddings.shape[0] != self.vocab_size:
-            raise ValueError(
-                f"embeddings must have shape (vocab_size={self.vocab_size}, "
-                f"embedding_dim); got {embeddings.shape}."
-            )
-        return embeddings
+        return self._check_token_ids(X)
 
     def _build_module(self):
         return RecurrentNet(
@@ -143,7 +94,7 @@ class _RecurrentMixin:
             vocab_size=self.vocab_size,
             embedding_dim=self.embedding_dim,
             padding_value=self._padding(),
-            embeddings=self._embeddings(),
+            embeddings=self._pretrained_embeddings(),
             freeze_embeddings=self.freeze_embeddings,
             pooling=self.pooling,
         )
@@ -195,29 +146,31 @@ _REGRESSOR_ATTRIBUTES = """n_features_in_ : int
 
 class _RNNMixin(_RecurrentMixin):
     _cell = "rnn"
-    _doc_pieces = {
-        "architecture_parameters": _RECURRENT_DOC.format(
-            hidden_size=64, num_layers=1, bidirectional=False
-        ),
-        "classifier_attributes": _CLASSIFIER_ATTRIBUTES,
-        "regressor_attributes": _REGRESSOR_ATTRIBUTES,
-    }
 
 
 class _LSTMMixin(_RecurrentMixin):
     _cell = "lstm"
-    __init__ = with_defaults(
-        _RecurrentMixin.__init__, hidden_size=128, num_layers=2, bidirectional=True
-    )
-    _doc_pieces = {
-        "architecture_parameters": _RECURRENT_DOC.format(
-            hidden_size=128, num_layers=2, bidirectional=True
-        ),
-        "classifier_attributes": _CLASSIFIER_ATTRIBUTES,
-        "regressor_attributes": _REGRESSOR_ATTRIBUTES,
-    }
 
 
+_RNN_DOC = {
+    "architecture_parameters": _RECURRENT_DOC,
+    "hidden_size_default": "64",
+    "num_layers_default": "1",
+    "bidirectional_default": "False",
+    "classifier_attributes": _CLASSIFIER_ATTRIBUTES,
+    "regressor_attributes": _REGRESSOR_ATTRIBUTES,
+    "class_weight": CLASS_WEIGHT_DOC,
+    "common_parameters": COMMON_PARAMETERS_DOC,
+}
+_LSTM_DOC = {
+    **_RNN_DOC,
+    "hidden_size_default": "128",
+    "num_layers_default": "2",
+    "bidirectional_default": "True",
+}
+
+
+@fill_doc(**_RNN_DOC)
 class RNNClassifier(_RNNMixin, BaseNeuralClassifier):
     """Recurrent neural network classifier (Elman RNN, tanh) in torch.
 
@@ -228,9 +181,7 @@ class RNNClassifier(_RNNMixin, BaseNeuralClassifier):
     Parameters
     ----------
     %(architecture_parameters)s
-    class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the loss; "balanced" weighs each class
-        inversely to its frequency.
+    %(class_weight)s
     %(common_parameters)s
 
     Attributes
@@ -267,7 +218,80 @@ class RNNClassifier(_RNNMixin, BaseNeuralClassifier):
         input="sequence",
     )
 
+    _parameter_constraints = {
+        **BaseNeuralClassifier._parameter_constraints,
+        **_RECURRENT_CONSTRAINTS,
+    }
 
+    def __init__(
+        self,
+        *,
+        hidden_size=64,
+        num_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        n_features_per_step=1,
+        vocab_size=None,
+        embedding_dim=100,
+        padding_value="auto",
+        embeddings=None,
+        freeze_embeddings=False,
+        pooling="last",
+        class_weight=None,
+        max_iter=200,
+        batch_size="auto",
+        learning_rate=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        lr_schedule="constant",
+        warmup_fraction=0.0,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        gradient_accumulation_steps=1,
+        mixed_precision=False,
+        device="auto",
+        num_threads="auto",
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.n_features_per_step = n_features_per_step
+        self.vocab_size = vocab_size
+        self.embedding_dim = embedding_dim
+        self.padding_value = padding_value
+        self.embeddings = embeddings
+        self.freeze_embeddings = freeze_embeddings
+        self.pooling = pooling
+        self.class_weight = class_weight
+        super().__init__(
+            max_iter=max_iter,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            optimizer=optimizer,
+            weight_decay=weight_decay,
+            lr_schedule=lr_schedule,
+            warmup_fraction=warmup_fraction,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            mixed_precision=mixed_precision,
+            device=device,
+            num_threads=num_threads,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+        )
+
+
+@fill_doc(**_RNN_DOC)
 class RNNRegressor(_RNNMixin, BaseNeuralRegressor):
     """Recurrent neural network regressor (Elman RNN, tanh) in torch.
 
@@ -315,7 +339,78 @@ class RNNRegressor(_RNNMixin, BaseNeuralRegressor):
         input="sequence",
     )
 
+    _parameter_constraints = {
+        **BaseNeuralRegressor._parameter_constraints,
+        **_RECURRENT_CONSTRAINTS,
+    }
 
+    def __init__(
+        self,
+        *,
+        hidden_size=64,
+        num_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        n_features_per_step=1,
+        vocab_size=None,
+        embedding_dim=100,
+        padding_value="auto",
+        embeddings=None,
+        freeze_embeddings=False,
+        pooling="last",
+        max_iter=200,
+        batch_size="auto",
+        learning_rate=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        lr_schedule="constant",
+        warmup_fraction=0.0,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        gradient_accumulation_steps=1,
+        mixed_precision=False,
+        device="auto",
+        num_threads="auto",
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.n_features_per_step = n_features_per_step
+        self.vocab_size = vocab_size
+        self.embedding_dim = embedding_dim
+        self.padding_value = padding_value
+        self.embeddings = embeddings
+        self.freeze_embeddings = freeze_embeddings
+        self.pooling = pooling
+        super().__init__(
+            max_iter=max_iter,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            optimizer=optimizer,
+            weight_decay=weight_decay,
+            lr_schedule=lr_schedule,
+            warmup_fraction=warmup_fraction,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            mixed_precision=mixed_precision,
+            device=device,
+            num_threads=num_threads,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+        )
+
+
+@fill_doc(**_LSTM_DOC)
 class LSTMClassifier(_LSTMMixin, BaseNeuralClassifier):
     """Long short-term memory (LSTM) classifier in torch, stacked and bidirectional.
 
@@ -327,9 +422,7 @@ class LSTMClassifier(_LSTMMixin, BaseNeuralClassifier):
     Parameters
     ----------
     %(architecture_parameters)s
-    class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the loss; "balanced" weighs each class
-        inversely to its frequency.
+    %(class_weight)s
     %(common_parameters)s
 
     Attributes
@@ -367,7 +460,80 @@ class LSTMClassifier(_LSTMMixin, BaseNeuralClassifier):
         input="sequence",
     )
 
+    _parameter_constraints = {
+        **BaseNeuralClassifier._parameter_constraints,
+        **_RECURRENT_CONSTRAINTS,
+    }
 
+    def __init__(
+        self,
+        *,
+        hidden_size=128,
+        num_layers=2,
+        bidirectional=True,
+        dropout=0.0,
+        n_features_per_step=1,
+        vocab_size=None,
+        embedding_dim=100,
+        padding_value="auto",
+        embeddings=None,
+        freeze_embeddings=False,
+        pooling="last",
+        class_weight=None,
+        max_iter=200,
+        batch_size="auto",
+        learning_rate=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        lr_schedule="constant",
+        warmup_fraction=0.0,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        gradient_accumulation_steps=1,
+        mixed_precision=False,
+        device="auto",
+        num_threads="auto",
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.n_features_per_step = n_features_per_step
+        self.vocab_size = vocab_size
+        self.embedding_dim = embedding_dim
+        self.padding_value = padding_value
+        self.embeddings = embeddings
+        self.freeze_embeddings = freeze_embeddings
+        self.pooling = pooling
+        self.class_weight = class_weight
+        super().__init__(
+            max_iter=max_iter,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            optimizer=optimizer,
+            weight_decay=weight_decay,
+            lr_schedule=lr_schedule,
+            warmup_fraction=warmup_fraction,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            mixed_precision=mixed_precision,
+            device=device,
+            num_threads=num_threads,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+        )
+
+
+@fill_doc(**_LSTM_DOC)
 class LSTMRegressor(_LSTMMixin, BaseNeuralRegressor):
     """Long short-term memory (LSTM) regressor in torch, stacked and bidirectional.
 
@@ -414,3 +580,73 @@ class LSTMRegressor(_LSTMMixin, BaseNeuralRegressor):
         peer="sklearn.neural_network:MLPRegressor",
         input="sequence",
     )
+
+    _parameter_constraints = {
+        **BaseNeuralRegressor._parameter_constraints,
+        **_RECURRENT_CONSTRAINTS,
+    }
+
+    def __init__(
+        self,
+        *,
+        hidden_size=128,
+        num_layers=2,
+        bidirectional=True,
+        dropout=0.0,
+        n_features_per_step=1,
+        vocab_size=None,
+        embedding_dim=100,
+        padding_value="auto",
+        embeddings=None,
+        freeze_embeddings=False,
+        pooling="last",
+        max_iter=200,
+        batch_size="auto",
+        learning_rate=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        lr_schedule="constant",
+        warmup_fraction=0.0,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        gradient_accumulation_steps=1,
+        mixed_precision=False,
+        device="auto",
+        num_threads="auto",
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.n_features_per_step = n_features_per_step
+        self.vocab_size = vocab_size
+        self.embedding_dim = embedding_dim
+        self.padding_value = padding_value
+        self.embeddings = embeddings
+        self.freeze_embeddings = freeze_embeddings
+        self.pooling = pooling
+        super().__init__(
+            max_iter=max_iter,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            optimizer=optimizer,
+            weight_decay=weight_decay,
+            lr_schedule=lr_schedule,
+            warmup_fraction=warmup_fraction,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            mixed_precision=mixed_precision,
+            device=device,
+            num_threads=num_threads,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+        )

@@ -4,20 +4,28 @@ import numbers
 
 from sklearn.utils._param_validation import Interval
 
-from sklearn_histai.neural_network._base import (
+from sklearn_histai._torch._estimator import (
+    CLASS_WEIGHT_DOC,
+    COMMON_PARAMETERS_DOC,
     BaseNeuralClassifier,
-    BaseNeuralEstimator,
 )
-from sklearn_histai.neural_network._tokens import (
+from sklearn_histai._torch._tokens import (
     TOKEN_PARAMETER_CONSTRAINTS,
     TOKEN_PARAMETERS_DOC,
-    _TokenInputMixin,
+    TokenInputMixin,
 )
 from sklearn_histai.nn import EmbeddingBagNet
 from sklearn_histai.utils import ModelHistory
+from sklearn_histai.utils._docstrings import fill_doc
 
 
-class EmbeddingBagClassifier(_TokenInputMixin, BaseNeuralClassifier):
+@fill_doc(
+    token_parameters=TOKEN_PARAMETERS_DOC,
+    embedding_dim_default="100",
+    class_weight=CLASS_WEIGHT_DOC,
+    common_parameters=COMMON_PARAMETERS_DOC,
+)
+class EmbeddingBagClassifier(TokenInputMixin, BaseNeuralClassifier):
     """Classify documents by the mean of their token embeddings (fastText).
 
     Each row of token ids (e.g. from
@@ -37,9 +45,7 @@ class EmbeddingBagClassifier(_TokenInputMixin, BaseNeuralClassifier):
     %(token_parameters)s
     dropout : float, default=0.0
         Dropout probability on the document vector.
-    class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the loss; "balanced" weighs each class
-        inversely to its frequency.
+    %(class_weight)s
     %(common_parameters)s
 
     Attributes
@@ -97,10 +103,8 @@ class EmbeddingBagClassifier(_TokenInputMixin, BaseNeuralClassifier):
         input="tokens",
     )
 
-    _doc_pieces = {"token_parameters": TOKEN_PARAMETERS_DOC.format(embedding_dim=100)}
-
     _parameter_constraints = {
-        **BaseNeuralEstimator._parameter_constraints,
+        **BaseNeuralClassifier._parameter_constraints,
         **TOKEN_PARAMETER_CONSTRAINTS,
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
     }
@@ -114,15 +118,53 @@ class EmbeddingBagClassifier(_TokenInputMixin, BaseNeuralClassifier):
         embeddings=None,
         freeze_embeddings=False,
         dropout=0.0,
-        **common,
+        class_weight=None,
+        max_iter=200,
+        batch_size="auto",
+        learning_rate=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        lr_schedule="constant",
+        warmup_fraction=0.0,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        gradient_accumulation_steps=1,
+        mixed_precision=False,
+        device="auto",
+        num_threads="auto",
+        warm_start=False,
+        random_state=None,
+        verbose=0,
     ):
-        super().__init__(**common)
         self.vocab_size = vocab_size
         self.embedding_dim = embedding_dim
         self.padding_value = padding_value
         self.embeddings = embeddings
         self.freeze_embeddings = freeze_embeddings
         self.dropout = dropout
+        self.class_weight = class_weight
+        super().__init__(
+            max_iter=max_iter,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            optimizer=optimizer,
+            weight_decay=weight_decay,
+            lr_schedule=lr_schedule,
+            warmup_fraction=warmup_fraction,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            mixed_precision=mixed_precision,
+            device=device,
+            num_threads=num_threads,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+        )
 
     def _check_input(self, X):
         if self.vocab_size is None:

@@ -58,8 +58,8 @@ class LanguageModelMixin:
                 )
             X = validate_data(self, X, reset=reset, dtype="numeric")
             if reset:
-                self._padding = resolve_padding(self.padding_value, X)
-            lengths = matrix_lengths(X, self._padding)
+                self._padding_ = resolve_padding(self.padding_value, X)
+            lengths = matrix_lengths(X, self._padding_)
             tokens = matrix_tokens(X, lengths)
             dtype = X.dtype
         if reset:

@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import GradientNormClipping
 
-from sklearn_histai.neural_network._base import BaseNeuralEstimator
+from sklearn_histai._torch._estimator import COMMON_PARAMETERS_DOC, BaseNeuralEstimator
 from sklearn_histai.nn import LSTMLanguageNet, SequenceNLL
 from sklearn_histai.text._lm_common import (
     BOS,
@@ -20,6 +20,7 @@ from sklearn_histai.text._lm_common import (
 )
 from sklearn_histai.text._sequences import drop_zero_weight_rows, pad_ids
 from sklearn_histai.utils import ModelHistory
+from sklearn_histai.utils._docstrings import fill_doc
 
 
 def _rows(ids, lengths, width=None):
@@ -46,6 +47,7 @@ def _adaptive_clusters(counts):
     return cutoffs, order
 
 
+@fill_doc(common_parameters=COMMON_PARAMETERS_DOC)
 class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
     """LSTM language model: the probability of token sequences, learnt by torch.
 
@@ -187,9 +189,25 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
         max_grad_norm=5.0,
         softmax="full",
         padding_value="auto",
-        **common,
+        max_iter=200,
+        batch_size="auto",
+        learning_rate=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        lr_schedule="constant",
+        warmup_fraction=0.0,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        gradient_accumulation_steps=1,
+        mixed_precision=False,
+        device="auto",
+        num_threads="auto",
+        warm_start=False,
+        random_state=None,
+        verbose=0,
     ):
-        super().__init__(**common)
         self.embedding_dim = embedding_dim
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -199,6 +217,26 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
         self.max_grad_norm = max_grad_norm
         self.softmax = softmax
         self.padding_value = padding_value
+        super().__init__(
+            max_iter=max_iter,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            optimizer=optimizer,
+            weight_decay=weight_decay,
+            lr_schedule=lr_schedule,
+            warmup_fraction=warmup_fraction,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            mixed_precision=mixed_precision,
+            device=device,
+            num_threads=num_threads,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
@@ -233,10 +271,10 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
                     'tie_weights=True needs softmax="full": the adaptive softmax '
                     "has no single output matrix to share."
                 )
-            self._mean_steps = float(lengths.mean()) + 1
+            self._mean_steps_ = float(lengths.mean()) + 1
             counts = np.bincount(rows.ravel(), minlength=self._n_ids)
             counts[[PAD, BOS]] = 0
-            self._token_counts = counts
+            self._token_counts_ = counts
         if dtype == np.float64:
             # Float64 matrices train in float64 on the CPU, like the other
             # neural estimators: the base reads the precision from the dtype.
@@ -245,18 +283,14 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
             return rows
         return rows, rows
 
-    def _make_callbacks(self, seed, total_steps):
-        callbacks = super()._make_callbacks(seed, total_steps)
-        if self.max_grad_norm is not None:
-            clipping = GradientNormClipping(gradient_clip_value=self.max_grad_norm)
-            callbacks.append(("gradient_clipping", clipping))
-        return callbacks
+    def _extra_callbacks(self):
+        if self.max_grad_norm is None:
+            return []
+        clipping = GradientNormClipping(gradient_clip_value=self.max_grad_norm)
+        return [("gradient_clipping", clipping)]
 
     def _encode_targets(self, y, sample_weight):
         return y.astype(np.int64)
-
-    def _class_sample_weight(self, targets):
-        return 1.0
 
     def _criterion(self):
         return SequenceNLL
@@ -269,7 +303,7 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
     def _build_module(self):
         cutoffs, order = None, None
         if self.softmax == "adaptive":
-            cutoffs, order = _adaptive_clusters(self._token_counts)
+            cutoffs, order = _adaptive_clusters(self._token_counts_)
         return LSTMLanguageNet(
             self._n_ids,
             embedding_dim=self.embedding_dim,
@@ -288,7 +322,7 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
         per_step = sum(p.numel() for p in module.lstm.parameters())
         output = module.decoder if module.adaptive is None else module.adaptive
         per_step += sum(p.numel() for p in output.parameters())
-        return self._mean_steps * per_step
+        return self._mean_steps_ * per_step
 
     def _sequence_log_likelihoods(self, ids, lengths):
         width = None if not hasattr(self, "n_features_in_") else self.n_features_in_ + 2

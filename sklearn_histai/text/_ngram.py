@@ -302,12 +302,12 @@ class NGramLanguageModel(LanguageModelMixin, DensityMixin, BaseEstimator):
                 lower = np.where(seen, np.log(prob), -np.inf)
             log_probs.append(lower)
             log_backoffs.append(np.log(gamma))
-        self._keys = keys
-        self._log_probs = log_probs
+        self._keys_ = keys
+        self._log_probs_ = log_probs
         # The backoff weight of a context of length m is stored with the
         # m-grams (index m - 1); the empty context's with the unigrams' level.
-        self._log_backoffs = log_backoffs
-        self._log_uniform = -np.log(n_outcomes)
+        self._log_backoffs_ = log_backoffs
+        self._log_uniform_ = -np.log(n_outcomes)
         self.discounts_ = np.array(discounts)
         self.n_grams_ = np.array([np.sum(np.isfinite(p)) for p in log_probs])
         return self
@@ -323,7 +323,7 @@ class NGramLanguageModel(LanguageModelMixin, DensityMixin, BaseEstimator):
     def _window_log_probs(self, windows):
         """Log-probability of the last token of each window given the others."""
         n_ids = self._n_ids
-        grams = _gram_ids(windows, n_ids, self._keys)
+        grams = _gram_ids(windows, n_ids, self._keys_)
         order = windows.shape[1]
         result = np.zeros(len(windows))
         done = np.zeros(len(windows), dtype=bool)
@@ -331,20 +331,20 @@ class NGramLanguageModel(LanguageModelMixin, DensityMixin, BaseEstimator):
             # The (m+1)-gram: a context of length m and the predicted token.
             gram = grams[m][:, -1]
             log_prob = np.where(
-                gram >= 0, self._log_probs[m][np.maximum(gram, 0)], -np.inf
+                gram >= 0, self._log_probs_[m][np.maximum(gram, 0)], -np.inf
             )
             hit = ~done & np.isfinite(log_prob)
             result[hit] += log_prob[hit]
             done |= hit
             if m == 0:
-                backoff = np.full(len(windows), self._log_backoffs[0][0])
+                backoff = np.full(len(windows), self._log_backoffs_[0][0])
             else:
                 context = grams[m - 1][:, -2]
                 backoff = np.where(
-                    context >= 0, self._log_backoffs[m][np.maximum(context, 0)], 0.0
+                    context >= 0, self._log_backoffs_[m][np.maximum(context, 0)], 0.0
                 )
             result[~done] += backoff[~done]
-        result[~done] += self._log_uniform
+        result[~done] += self._log_uniform_
         return result
 
     def _sequence_log_likelihoods(self, ids, lengths):

@@ -4,16 +4,13 @@ import numbers
 
 import numpy as np
 import torch
-from sklearn.base import _fit_context
+from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sklearn_histai.neural_network._base import (
-    BaseNeuralClassifier,
-    BaseNeuralEstimator,
-)
+from sklearn_histai._torch._estimator import COMMON_PARAMETERS_DOC, BaseNeuralEstimator
 from sklearn_histai.nn import (
     BiLSTMTagger,
     CRFNegLogLikelihood,
@@ -38,6 +35,7 @@ from sklearn_histai.text._sequences import (
     split_rows,
 )
 from sklearn_histai.utils import ModelHistory
+from sklearn_histai.utils._docstrings import fill_doc
 
 # Token ids start after padding and the unknown token.
 _FIRST_TOKEN = 2
@@ -65,7 +63,8 @@ def _char_ids(word, index, width):
     return [index.get(char, UNK) for char in word]
 
 
-class SequenceTagger(BaseNeuralClassifier):
+@fill_doc(common_parameters=COMMON_PARAMETERS_DOC)
+class SequenceTagger(ClassifierMixin, BaseNeuralEstimator):
     """Neural sequence tagger: a bidirectional LSTM, character features, a CRF.
 
     Predicts one tag per token, e.g. part-of-speech or named-entity (BIO)
@@ -194,7 +193,6 @@ class SequenceTagger(BaseNeuralClassifier):
         peer=None,
         input="tokens",
     )
-    _accepts_class_weight = False
     _parameter_constraints = {
         **BaseNeuralEstimator._parameter_constraints,
         "embedding_dim": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -227,9 +225,25 @@ class SequenceTagger(BaseNeuralClassifier):
         max_word_length=20,
         min_frequency=1,
         padding_value="auto",
-        **common,
+        max_iter=200,
+        batch_size="auto",
+        learning_rate=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        lr_schedule="constant",
+        warmup_fraction=0.0,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        gradient_accumulation_steps=1,
+        mixed_precision=False,
+        device="auto",
+        num_threads="auto",
+        warm_start=False,
+        random_state=None,
+        verbose=0,
     ):
-        super().__init__(**common)
         self.embedding_dim = embedding_dim
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -241,6 +255,26 @@ class SequenceTagger(BaseNeuralClassifier):
         self.max_word_length = max_word_length
         self.min_frequency = min_frequency
         self.padding_value = padding_value
+        super().__init__(
+            max_iter=max_iter,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            optimizer=optimizer,
+            weight_decay=weight_decay,
+            lr_schedule=lr_schedule,
+            warmup_fraction=warmup_fraction,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            mixed_precision=mixed_precision,
+            device=device,
+            num_threads=num_threads,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -294,8 +328,8 @@ class SequenceTagger(BaseNeuralClassifier):
                 self.char_vocabulary_ = np.array(
                     sorted(set("".join(tokens))), dtype=str
                 )
-            self._target_columns = None
-            self._mean_length = float(lengths.mean())
+            self._target_columns_ = None
+            self._mean_length_ = float(lengths.mean())
         ids = pad_ids(encode_tokens(tokens, self.vocabulary_, _FIRST_TOKEN), lengths)
         if self.char_vocabulary_ is not None:
             ids = np.concatenate([ids[..., None], self._chars(tokens, lengths)], axis=2)
@@ -331,13 +365,13 @@ class SequenceTagger(BaseNeuralClassifier):
                 self, X, y, reset=reset, dtype="numeric", multi_output=True
             )
         if reset:
-            self._padding = resolve_padding(self.padding_value, X)
-        lengths = matrix_lengths(X, self._padding)
+            self._padding_ = resolve_padding(self.padding_value, X)
+        lengths = matrix_lengths(X, self._padding_)
         tokens = matrix_tokens(X, lengths)
         if reset:
             self.vocabulary_ = build_vocabulary(tokens, self.min_frequency)
             self.char_vocabulary_ = None
-            self._mean_length = float(X.shape[1])
+            self._mean_length_ = float(X.shape[1])
         ids = pad_ids(
             encode_tokens(tokens, self.vocabulary_, _FIRST_TOKEN),
             lengths,
@@ -357,7 +391,7 @@ class SequenceTagger(BaseNeuralClassifier):
                     f"{X.shape[1]}."
                 )
             if reset:
-                self._target_columns = 0 if np.ndim(y) == 1 else n_columns
+                self._target_columns_ = 0 if np.ndim(y) == 1 else n_columns
             # Tags at padding positions are ignored, like the padding itself.
             mask = np.arange(n_columns) < lengths[:, None]
             rows, positions = np.nonzero(mask)
@@ -365,9 +399,6 @@ class SequenceTagger(BaseNeuralClassifier):
         return ids, tags
 
     # -- hooks of the neural base ---------------------------------------------------
-
-    def _target_validation(self):
-        return {}
 
     def _encode_targets(self, y, sample_weight):
         check_classification_targets(y.tags)
@@ -392,14 +423,6 @@ class SequenceTagger(BaseNeuralClassifier):
         targets = np.full(y.shape, -1, dtype=np.int64)
         targets[y.rows, y.positions] = encoded
         return targets
-
-    def _class_sample_weight(self, targets):
-        return 1.0
-
-    def _split(self, dataset, y, seed):
-        # Tag matrices cannot stratify a split: sentences are split at random
-        # (a constant stratum is a plain shuffled split).
-        return super()._split(dataset, np.zeros(len(y)), seed)
 
     def _criterion(self):
         return CRFNegLogLikelihood if self.crf else TokenCrossEntropy
@@ -430,7 +453,7 @@ class SequenceTagger(BaseNeuralClassifier):
         )
 
     def _multiply_adds_per_sample(self, module):
-        return self._mean_length * sum(p.numel() for p in module.lstm.parameters())
+        return self._mean_length_ * sum(p.numel() for p in module.lstm.parameters())
 
     # -- prediction ------------------------------------------------------------
 
@@ -467,13 +490,13 @@ class SequenceTagger(BaseNeuralClassifier):
             ``fit``.
         """
         tags, _, lengths = self._tag_scores(X)
-        if self._target_columns is None:
+        if self._target_columns_ is None:
             mask = np.arange(tags.shape[1]) < lengths[:, None]
             flat = self.classes_[tags[mask]]
             return [row.tolist() for row in split_rows(flat, lengths)]
-        if self._target_columns == 0:
+        if self._target_columns_ == 0:
             return self.classes_[tags[:, 0]]
-        return self.classes_[tags[:, : self._target_columns]]
+        return self.classes_[tags[:, : self._target_columns_]]
 
     def predict_proba(self, X):
         """Per-token probabilities of the tags (marginals with a CRF).
@@ -492,11 +515,11 @@ class SequenceTagger(BaseNeuralClassifier):
             ``classes_``.
         """
         _, probas, lengths = self._tag_scores(X)
-        if self._target_columns is None:
+        if self._target_columns_ is None:
             return [p[:n] for p, n in zip(probas, lengths)]
-        if self._target_columns == 0:
+        if self._target_columns_ == 0:
             return probas[:, 0]
-        return [probas[:, i] for i in range(self._target_columns)]
+        return [probas[:, i] for i in range(self._target_columns_)]
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.

@@ -14,15 +14,21 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch import NeuralNet
 from skorch.callbacks import LRScheduler
 from torch.optim.lr_scheduler import LambdaLR
 
-from sklearn_histai.neural_network._base import BaseNeuralEstimator
-from sklearn_histai.neural_network._skorch import WarmupDecay
+from sklearn_histai._torch._runtime import (
+    DEVICE_CONSTRAINT,
+    NUM_THREADS_CONSTRAINT,
+    cpu_context,
+    draw_seed,
+    resolve_device,
+    seeded,
+    threads_for,
+)
+from sklearn_histai._torch._skorch import InterruptibleNet, WarmupDecay
 from sklearn_histai.nn import NegativeSamplingLoss, Word2VecCorpus, Word2VecNet
 from sklearn_histai.utils import ModelHistory
 
@@ -202,16 +208,11 @@ default=None
         "ignored_ids": ["array-like"],
         "init_embeddings": ["array-like", None],
         "freeze_embeddings": ["boolean"],
-        "device": BaseNeuralEstimator._parameter_constraints["device"],
-        "num_threads": BaseNeuralEstimator._parameter_constraints["num_threads"],
+        "device": DEVICE_CONSTRAINT,
+        "num_threads": NUM_THREADS_CONSTRAINT,
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
-
-    # Device and thread selection are the neural base's, shared as is.
-    _resolve_device = BaseNeuralEstimator._resolve_device
-    _threads_for = BaseNeuralEstimator._threads_for
-    _cpu_context = BaseNeuralEstimator._cpu_context
 
     def __init__(
         self,
@@ -388,8 +389,8 @@ default=None
                 stacklevel=3,
             )
         documents, _ = np.nonzero(keep)
-        device = self._resolve_device()
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        device = resolve_device(self.device)
+        seed = draw_seed(self.random_state)
         corpus = Word2VecCorpus(
             tokens=torch.from_numpy(rows[keep].astype(np.int64)),
             documents=torch.from_numpy(documents.astype(np.int64)),
@@ -403,9 +404,7 @@ default=None
             seed=seed,
         )
         total_steps = self.epochs * math.ceil(len(corpus) / self.batch_size)
-        cuda_devices = [torch.device(device)] if device.startswith("cuda") else []
-        with torch.random.fork_rng(devices=cuda_devices):
-            torch.manual_seed(seed)
+        with seeded(seed, device):
             module = Word2VecNet(len(self.tokens_), self.vector_size, embeddings=init)
             net = _Word2VecNet(
                 module=module,
@@ -429,13 +428,14 @@ default=None
                 device=device,
                 verbose=self.verbose,
             ).initialize()
-            with self._cpu_context(self._threads_for(module, self.batch_size)):
+            work = self.batch_size * self._multiply_adds_per_sample()
+            with cpu_context(threads_for(self.num_threads, work)):
                 net.partial_fit(corpus)
         self.loss_curve_ = [row.get("train_loss", np.nan) for row in net.history]
         self.n_iter_ = len(net.history)
         return net.module_.word_vectors.detach().float().cpu().numpy().copy()
 
-    def _multiply_adds_per_sample(self, module):
+    def _multiply_adds_per_sample(self):
         # One position yields up to 2 * window samples of 1 + negative dot
         # products, forward and backward.
         return 2 * self.window * (1 + self.negative) * self.vector_size * 3
@@ -578,7 +578,7 @@ class _PairBatches:
         return self.dataset.batches(self.batch_size)
 
 
-class _Word2VecNet(NeuralNet):
+class _Word2VecNet(InterruptibleNet):
     """skorch's ``NeuralNet`` with the word2vec step: plain SGD on summed losses.
 
     The gradient of each step is the sum over its samples, as if word2vec's

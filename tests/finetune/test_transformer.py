@@ -82,7 +82,7 @@ def lora_classifier():
 def _untrained_module(estimator):
     """The network of ``estimator`` as it was before training."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(estimator._module_seed)
+        torch.manual_seed(estimator._module_seed_)
         return estimator._build_module()
 
 

@@ -28,9 +28,8 @@ from sklearn_histai.neural_network import (
     LSTMClassifier,
     RNNClassifier,
     RNNRegressor,
-    _base,
-    _skorch,
 )
+from sklearn_histai._torch import _estimator, _runtime, _skorch
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -127,7 +126,7 @@ def test_neural_estimator_flushes_denormals_while_it_runs(
     def recording_build(self):
         module = build(self)
         module.register_forward_pre_hook(
-            lambda *_: seen.append(_base._flushes_denormals())
+            lambda *_: seen.append(_runtime.flushes_denormals())
         )
         return module
 
@@ -140,7 +139,7 @@ def test_neural_estimator_flushes_denormals_while_it_runs(
         est.predict(X)
         assert n_fit > 0 and len(seen) > n_fit
         assert all(seen)
-        assert _base._flushes_denormals() is flushing_before
+        assert _runtime.flushes_denormals() is flushing_before
     finally:
         torch.set_flush_denormal(False)
 
@@ -260,7 +259,7 @@ def test_neural_estimator_warm_start_failure_restores_model(blobs):
 
 
 def test_neural_estimator_keyboard_interrupt_keeps_last_epoch(blobs, monkeypatch):
-    """Check that an interrupt mid-epoch leaves the model of the last full epoch."""
+    """Check that an interrupt mid-epoch is raised, keeping the last full epoch."""
     X, y = blobs
     calls = {"n": 0}
     train_step = _skorch.WeightedNet.train_step
@@ -272,7 +271,9 @@ def test_neural_estimator_keyboard_interrupt_keeps_last_epoch(blobs, monkeypatch
         return train_step(self, batch, **kwargs)
 
     monkeypatch.setattr(_skorch.WeightedNet, "train_step", interrupted)
-    clf = FeedForwardClassifier(batch_size=60, max_iter=10, random_state=0).fit(X, y)
+    clf = FeedForwardClassifier(batch_size=60, max_iter=10, random_state=0)
+    with pytest.raises(KeyboardInterrupt):
+        clf.fit(X, y)
     assert clf.n_iter_ == 3
     monkeypatch.setattr(_skorch.WeightedNet, "train_step", train_step)
     reference = FeedForwardClassifier(batch_size=60, max_iter=3, random_state=0)
@@ -428,4 +429,4 @@ def test_base_is_not_discovered():
     names = {name for name, _ in all_estimators()}
     assert not names & {"BaseNeuralEstimator", "BaseNeuralClassifier"}
     with pytest.raises(TypeError):
-        _base.BaseNeuralClassifier()
+        _estimator.BaseNeuralClassifier()

@@ -1,9 +1,11 @@
-"""Token-id input shared by the neural estimators: padding, id checks, embeddings."""
+"""Token-id input of the networks with an embedding layer: padding, ids, embeddings."""
 
 import numbers
 
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
+
+from sklearn_histai.utils._token_ids import PAD, check_token_ids
 
 TOKEN_PARAMETER_CONSTRAINTS = {
     "vocab_size": [Interval(numbers.Integral, 2, None, closed="left"), None],
@@ -18,7 +20,7 @@ TOKEN_PARAMETERS_DOC = """vocab_size : int or None, default=None
         a sequence of integer ids in ``[0, vocab_size)``, embedded by a
         trainable embedding layer (``TextTokenizer`` produces such rows;
         give ``vocab_size >= tokenizer.vocab_size_``).
-    embedding_dim : int, default={embedding_dim}
+    embedding_dim : int, default=%(embedding_dim_default)s
         Size of the token embeddings (token-id input only).
     padding_value : "auto", int or None, default="auto"
         The padding id of right-padded token rows, masked so that it never
@@ -32,7 +34,7 @@ default=None
         Whether pretrained ``embeddings`` stay fixed during training."""
 
 
-class _TokenInputMixin:
+class TokenInputMixin:
     """Token-id input for estimators with ``vocab_size``, ``padding_value``, ...
 
     With ``vocab_size`` None the estimator reads float rows as before.
@@ -41,20 +43,12 @@ class _TokenInputMixin:
     def _token_padding(self):
         """The padding id of token rows, or None."""
         if self.padding_value == "auto":
-            return 0
+            return PAD
         return self.padding_value
 
     def _check_token_ids(self, X):
-        """Return validated float rows as int64 token ids in [0, vocab_size)."""
-        if X.size and not (
-            np.all(X == np.floor(X)) and X.min() >= 0 and X.max() < self.vocab_size
-        ):
-            raise ValueError(
-                "With vocab_size set, X must hold integer token ids in "
-                f"[0, vocab_size={self.vocab_size}); got values in "
-                f"[{X.min()}, {X.max()}]."
-            )
-        return X.astype(np.int64)
+        """Return validated numeric rows as int64 token ids in [0, vocab_size)."""
+        return check_token_ids(X, vocab_size=self.vocab_size)
 
     def _pretrained_embeddings(self):
         """The pretrained embedding matrix as float32, or None."""

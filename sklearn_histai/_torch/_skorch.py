@@ -1,16 +1,18 @@
-"""The private skorch pieces the neural estimators compose: net, data and callbacks."""
+"""The skorch pieces every trained network composes: net, data and callbacks."""
 
 import math
-from contextlib import nullcontext
 
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EarlyStopping
 from torch.utils.data import Dataset
 
+from sklearn_histai._torch._runtime import autocast_context
 
-def _take(X, index):
+
+def take(X, index):
+    """Rows ``index`` of a tensor, or of each tensor of a dict."""
     if isinstance(X, dict):
         return {key: value[index] for key, value in X.items()}
     return X[index]
@@ -37,12 +39,12 @@ class TensorDataset(Dataset):
 
     def __getitem__(self, index):
         weight = None if self.sample_weight is None else self.sample_weight[index]
-        return _take(self.X, index), (self.y[index], weight)
+        return take(self.X, index), (self.y[index], weight)
 
     def subset(self, index):
         """Return the dataset of the rows at ``index`` (positions or a slice)."""
         weight = None if self.sample_weight is None else self.sample_weight[index]
-        return TensorDataset(_take(self.X, index), self.y[index], weight)
+        return TensorDataset(take(self.X, index), self.y[index], weight)
 
 
 # Rows gathered at once when shuffling: large enough to amortise the call,
@@ -82,15 +84,58 @@ class BatchIterator:
                 yield rows[start : start + self.batch_size]
 
 
-def autocast_context(device, precision):
-    """Autocast context for ``precision`` (None, "bf16" or "fp16") on ``device``."""
-    if precision is None:
-        return nullcontext()
-    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
-    return torch.autocast(device_type=torch.device(device).type, dtype=dtype)
+class StopTraining(KeyboardInterrupt):
+    """A callback's request to end training, which is not the user's Ctrl-C.
+
+    skorch ends training on any ``KeyboardInterrupt``, and its early stopping
+    raises one to stop; this subclass tells the two apart.
+    """
 
 
-class WeightedNet(NeuralNet):
+class EarlyStop(EarlyStopping):
+    """skorch's ``EarlyStopping``, which stops with :class:`StopTraining`."""
+
+    def on_epoch_end(self, net, **kwargs):
+        """Count the epochs without improvement; stop after ``patience`` of them."""
+        try:
+            super().on_epoch_end(net, **kwargs)
+        except StopTraining:
+            raise
+        except KeyboardInterrupt as exc:
+            if self.misses_ < self.patience:
+                raise  # the user's Ctrl-C, not the end of the patience
+            raise StopTraining from exc
+
+
+class InterruptibleNet(NeuralNet):
+    """skorch's ``NeuralNet``, but Ctrl-C still ends the caller's ``fit``.
+
+    skorch ends training on a ``KeyboardInterrupt`` and returns normally,
+    so a script, or every candidate of a grid search, would go on with a
+    half-trained model. Here the interrupt is raised again once skorch's
+    ``on_train_end`` callbacks have run.
+    """
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        """Run skorch's training loop, noting an interrupt before skorch ends it."""
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except StopTraining:
+            raise
+        except KeyboardInterrupt:
+            self.interrupted_ = True
+            raise
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """Train as skorch does; raise ``KeyboardInterrupt`` if it was interrupted."""
+        self.interrupted_ = False
+        super().partial_fit(X, y, classes=classes, **fit_params)
+        if self.interrupted_:
+            raise KeyboardInterrupt
+        return self
+
+
+class WeightedNet(InterruptibleNet):
     """skorch's ``NeuralNet`` with sample weights, gradient accumulation and autocast.
 
     The criterion is built with ``reduction="none"``; the loss of a batch is
@@ -264,29 +309,32 @@ class TrainingGuard(Callback):
 
     After a ``KeyboardInterrupt`` in the middle of an epoch, skorch ends the
     fit; this callback then restores the weights of the last completed epoch
-    and drops the unfinished epoch from the history, so the model is usable.
-    A non-finite training loss raises :class:`FloatingPointError` after the
-    weights of the last finite epoch are restored.
+    and drops the unfinished epoch from the history (the interrupt is raised
+    again by :class:`InterruptibleNet`; with no completed epoch at all, it is
+    raised here, before callbacks that read the last epoch run). A
+    non-finite training loss raises :class:`FloatingPointError`.
     """
 
     def on_train_begin(self, net, **kwargs):
-        self.snapshot_ = _state_copy(net.module_)
+        self.snapshot_ = state_copy(net.module_)
 
     def on_epoch_end(self, net, **kwargs):
         loss = net.history[-1, "train_loss"]
         if not np.isfinite(loss):
             raise FloatingPointError(
-                f"Training diverged at epoch {len(net.history) + 1}: the training "
+                f"Training diverged at epoch {len(net.history)}: the training "
                 f"loss is {loss}. Lower `learning_rate`, or scale the input "
                 "features (e.g. with StandardScaler)."
             )
-        self.snapshot_ = _state_copy(net.module_)
+        self.snapshot_ = state_copy(net.module_)
 
     def on_train_end(self, net, **kwargs):
+        snapshot, self.snapshot_ = self.snapshot_, None
         if net.history and "train_loss" not in net.history[-1]:
-            net.module_.load_state_dict(self.snapshot_)
+            net.module_.load_state_dict(snapshot)
             del net.history[-1]
-        self.snapshot_ = None
+            if not net.history:
+                raise KeyboardInterrupt
 
 
 def _batch_listeners(net, name):
@@ -298,5 +346,6 @@ def _batch_listeners(net, name):
     return listeners
 
 
-def _state_copy(module):
+def state_copy(module):
+    """A detached copy of a module's state dict."""
     return {key: value.detach().clone() for key, value in module.state_dict().items()}

@@ -1,12 +1,10 @@
-"""The private base of the neural estimators: validation, seeding, devices, training."""
+"""The base of every estimator that trains a torch network through skorch."""
 
-import inspect
+import hashlib
 import math
 import numbers
-import types
 import warnings
 from abc import ABCMeta, abstractmethod
-from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -15,13 +13,12 @@ from sklearn.base import (
     ClassifierMixin,
     RegressorMixin,
     _fit_context,
-    is_classifier,
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state, compute_sample_weight
+from sklearn.utils import compute_sample_weight
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -29,22 +26,36 @@ from sklearn.utils.validation import (
     check_is_fitted,
     validate_data,
 )
-from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
+from skorch.callbacks import LRScheduler, ProgressBar
 from skorch.helper import predefined_split
 from skorch.history import History
 from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
 
-from sklearn_histai.neural_network._skorch import (
+from sklearn_histai._torch._runtime import (
+    DEVICE_CONSTRAINT,
+    NUM_THREADS_CONSTRAINT,
+    NUMPY_DTYPES,
+    autocast_context,
+    cpu_context,
+    draw_seed,
+    module_dtype,
+    resolve_device,
+    resolve_precision,
+    seeded,
+    threads_for,
+    to_device,
+)
+from sklearn_histai._torch._skorch import (
     BatchIterator,
+    EarlyStop,
     TensorDataset,
     TrainingGuard,
     ValidScore,
     WarmupDecay,
     WeightedNet,
-    _state_copy,
-    _take,
-    autocast_context,
+    state_copy,
+    take,
 )
 
 _OPTIMIZERS = {
@@ -53,11 +64,12 @@ _OPTIMIZERS = {
     "sgd": torch.optim.SGD,
 }
 
-# Below this many multiply-adds per training batch, a second intra-op
-# thread costs more in synchronisation than it gains, and when other
-# processes compete for the cores it was measured up to 30x slower.
-_SMALL_WORK = 1_000_000_000
 _AUTO_EARLY_STOPPING_SAMPLES = 1000
+
+CLASS_WEIGHT_DOC = """class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss; "balanced" weighs each class
+        inversely to its frequency. A dict maps class labels (all of them
+        classes of ``y``) to weights; classes it leaves out weigh 1."""
 
 COMMON_PARAMETERS_DOC = """\
 max_iter : int, default=200
@@ -112,52 +124,6 @@ max_iter : int, default=200
         0 is silent, 1 prints a table per epoch, 2 adds a progress bar."""
 
 
-def with_defaults(function, **defaults):
-    """Return a copy of ``function`` with other keyword-only defaults.
-
-    Architecture mixins define one ``__init__``; a family member that differs
-    only in its defaults (the LSTM beside the RNN) takes a copy with its own,
-    and every public class gets its own copy, so that the merged signature
-    of one class (with ``class_weight`` or without) never leaks to another.
-    """
-    copy = types.FunctionType(
-        function.__code__,
-        function.__globals__,
-        function.__name__,
-        function.__defaults__,
-        function.__closure__,
-    )
-    copy.__kwdefaults__ = {**(function.__kwdefaults__ or {}), **defaults}
-    copy.__qualname__ = function.__qualname__
-    copy.__doc__ = function.__doc__
-    return copy
-
-
-def _merge_signature(cls):
-    """Give ``cls.__init__`` the signature of its own and the base's parameters.
-
-    Public estimators declare only their architecture parameters and take
-    the common training parameters through ``**common``; scikit-learn reads
-    the merged signature, so ``get_params``, ``clone`` and ``set_params``
-    see every parameter.
-    """
-    own = [
-        p
-        for p in inspect.signature(cls.__init__).parameters.values()
-        if p.kind is not p.VAR_KEYWORD
-    ]
-    common = [
-        p
-        for name, p in inspect.signature(
-            BaseNeuralEstimator.__init__
-        ).parameters.items()
-        if name != "self" and name not in {q.name for q in own}
-    ]
-    if not cls._accepts_class_weight:
-        common = [p for p in common if p.name != "class_weight"]
-    cls.__init__.__signature__ = inspect.Signature(own + common)
-
-
 class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
     """Base of the neural estimators: one skorch net composed as ``net_``.
 
@@ -182,16 +148,12 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
-        "class_weight": [dict, StrOptions({"balanced"}), None],
         "gradient_accumulation_steps": [
             Interval(numbers.Integral, 1, None, closed="left")
         ],
         "mixed_precision": ["boolean", StrOptions({"bf16", "fp16"})],
-        "device": [str, torch.device],
-        "num_threads": [
-            Interval(numbers.Integral, 1, None, closed="left"),
-            StrOptions({"auto"}),
-        ],
+        "device": DEVICE_CONSTRAINT,
+        "num_threads": NUM_THREADS_CONSTRAINT,
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -200,24 +162,33 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
     # float32 rows stay float32; everything else becomes float64, as in
     # scikit-learn (whose MLP also computes in the input's precision).
     _input_dtype = (np.float64, np.float32)
-    _accepts_class_weight = False
-    # Docstring pieces substituted for ``%(name)s`` in subclass docstrings.
-    _doc_pieces = {}
     # Rows per forward pass at prediction: bounds the memory used.
     _predict_chunk_size = 4096
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        if "__init__" not in vars(cls) and cls.__init__ is not _BASE_INIT:
-            # The __init__ of an architecture mixin: a copy of this class's own.
-            cls.__init__ = with_defaults(cls.__init__)
-        if "__init__" in vars(cls):
-            _merge_signature(cls)
-        # Docstrings share the text of the parameters they share.
-        pieces = {"common_parameters": COMMON_PARAMETERS_DOC, **cls._doc_pieces}
-        for key, text in pieces.items():
-            if cls.__doc__:
-                cls.__doc__ = cls.__doc__.replace(f"%({key})s", text)
+    # Parameters of the training rather than of the network: a warm start
+    # may change these, and any other parameter builds a different network.
+    _training_parameters = frozenset(
+        {
+            "max_iter",
+            "batch_size",
+            "learning_rate",
+            "optimizer",
+            "weight_decay",
+            "lr_schedule",
+            "warmup_fraction",
+            "early_stopping",
+            "validation_fraction",
+            "n_iter_no_change",
+            "tol",
+            "class_weight",
+            "gradient_accumulation_steps",
+            "mixed_precision",
+            "device",
+            "num_threads",
+            "warm_start",
+            "random_state",
+            "verbose",
+        }
+    )
 
     def __init__(
         self,
@@ -233,7 +204,6 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
-        class_weight=None,
         gradient_accumulation_steps=1,
         mixed_precision=False,
         device="auto",
@@ -253,8 +223,6 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
-        if self._accepts_class_weight:
-            self.class_weight = class_weight
         self.gradient_accumulation_steps = gradient_accumulation_steps
         self.mixed_precision = mixed_precision
         self.device = device
@@ -272,6 +240,26 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         ``n_features_in_`` and ``n_outputs_`` are set when it is called.
         """
 
+    @abstractmethod
+    def _encode_targets(self, y, sample_weight):
+        """Return the validated ``y`` as the training targets of the network.
+
+        At the first fit it also sets ``n_outputs_`` (and what prediction
+        needs to decode the outputs, e.g. ``classes_``).
+        """
+
+    @abstractmethod
+    def _criterion(self):
+        """Return the loss class (built by skorch with ``reduction="none"``)."""
+
+    def _target_validation(self):
+        """Keyword arguments of ``validate_data`` for ``y``."""
+        return {}
+
+    def _class_sample_weight(self, targets):
+        """Per-sample weights from ``class_weight``; 1 where there is none."""
+        return 1.0
+
     def _check_input(self, X):
         """Check the validated input further; the identity by default."""
         return X
@@ -285,62 +273,22 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         X, y = validate_data(self, X, y, **kwargs, **self._target_validation())
         return self._check_input(X), y
 
-    def _resolve_device(self):
-        if self.device == "auto":
-            return "cuda" if torch.cuda.is_available() else "cpu"
-        device = torch.device(self.device)
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(
-                f"device={self.device!r} was requested but CUDA is not available; "
-                'use device="cpu" or device="auto".'
-            )
-        return str(device)
+    def _check_params(self):
+        """Check the parameters further than their constraints do, before any work.
 
-    def _resolve_precision(self, device):
-        if self.mixed_precision is False:
-            return None
-        if self.mixed_precision is True:
-            if torch.device(device).type == "cuda":
-                return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-            return "bf16"
-        return self.mixed_precision
+        The default checks nothing; estimators whose parameters depend on
+        each other, or hold sequences (layer sizes), check them here.
+        """
 
     def _multiply_adds_per_sample(self, module):
         """Rough cost of one sample's forward pass; convolutions refine it."""
         return sum(p.numel() for p in module.parameters())
 
     def _threads_for(self, module, batch_size):
-        if self.num_threads != "auto":
-            return self.num_threads
-        if batch_size * self._multiply_adds_per_sample(module) < _SMALL_WORK:
-            return 1
-        return torch.get_num_threads()
-
-    @contextmanager
-    def _cpu_context(self, n_threads):
-        """Torch's CPU threads, with subnormal floats flushed to zero, for one call.
-
-        Gradients that vanish through long recurrences (an LSTM read over
-        hundreds of steps) underflow into subnormal floats, on which x86
-        arithmetic is many times slower: the backward pass of a 64-unit LSTM
-        over 256 steps ran 15x faster with them flushed. Flushing only
-        rounds values below 1.2e-38 (float32) to zero. Both settings are
-        restored afterwards; the flush applies to the calling thread, which
-        runs small networks and autograd's CPU work.
-        """
-        before = torch.get_num_threads()
-        flushing = _flushes_denormals()
-        if n_threads != before:
-            torch.set_num_threads(n_threads)
-        if not flushing:
-            torch.set_flush_denormal(True)
-        try:
-            yield
-        finally:
-            if torch.get_num_threads() != before:
-                torch.set_num_threads(before)
-            if not flushing:
-                torch.set_flush_denormal(False)
+        """Intra-op threads for batches of ``batch_size`` rows through ``module``."""
+        return threads_for(
+            self.num_threads, batch_size * self._multiply_adds_per_sample(module)
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -365,7 +313,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         kept. Estimators with other input (e.g. raw text) override this.
         """
         if X.dtype.kind == "f":
-            X = X.astype(_NUMPY_DTYPES[float_dtype], copy=False)
+            X = X.astype(NUMPY_DTYPES[float_dtype], copy=False)
         X = np.ascontiguousarray(X)
         # torch cannot wrap read-only memory (e.g. a read-only memmap).
         return torch.from_numpy(X if X.flags.writeable else X.copy())
@@ -377,7 +325,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
                 ("valid_score", ValidScore(self._validation_score)),
                 (
                     "early_stopping",
-                    EarlyStopping(
+                    EarlyStop(
                         monitor="valid_loss",
                         patience=self.n_iter_no_change,
                         threshold=self.tol,
@@ -391,7 +339,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
             callbacks.append(
                 (
                     "early_stopping",
-                    EarlyStopping(
+                    EarlyStop(
                         monitor="train_loss",
                         patience=self.n_iter_no_change,
                         threshold=self.tol,
@@ -417,7 +365,15 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
             )
         if self.verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar()))
-        return callbacks
+        return callbacks + self._extra_callbacks()
+
+    def _extra_callbacks(self):
+        """Further ``(name, callback)`` pairs of skorch callbacks; none by default."""
+        return []
+
+    def _stratification(self, targets):
+        """The labels the validation split keeps the proportions of, or None."""
+        return None
 
     def _resolve_early_stopping(self, n_samples):
         if self.early_stopping == "auto":
@@ -430,7 +386,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         if not self._resolve_early_stopping(len(y)):
             return dataset, None
         indices = np.arange(len(y))
-        stratify = y if is_classifier(self) else None
+        stratify = self._stratification(y)
         try:
             train, valid = train_test_split(
                 indices,
@@ -450,11 +406,14 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
     def _fit(self, X, y, sample_weight):
         # On any error the estimator is left exactly as it was before the
         # call: no half-fitted attributes, and the weights of a warm start
-        # are restored.
+        # are restored. An interrupt (Ctrl-C) after a completed epoch keeps
+        # the model of the last completed epoch and is raised again.
         state = dict(vars(self))
-        weights = _state_copy(self.net_.module_) if self._continuing() else None
+        weights = state_copy(self.net_.module_) if self._continuing() else None
         try:
             return self._fit_network(X, y, sample_weight)
+        except _InterruptedAfterEpochs:
+            raise
         except BaseException:
             vars(self).clear()
             vars(self).update(state)
@@ -463,20 +422,24 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
             raise
 
     def _fit_network(self, X, y, sample_weight):
-        X, y = self._validate_input(X, reset=not self._continuing(), y=y)
+        self._check_params()
+        continuing = self._continuing()
+        if continuing:
+            self._check_same_architecture()
+        device = resolve_device(self.device)
+        X, y = self._validate_input(X, reset=not continuing, y=y)
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
         if not sample_weight.sum() > 0:
             raise ValueError("sample_weight must have a positive sum.")
         targets = self._encode_targets(y, sample_weight)
         sample_weight = sample_weight * self._class_sample_weight(targets)
-        device = self._resolve_device()
-        if self._continuing():
-            float_dtype = _module_dtype(self.net_.module_)
+        if continuing:
+            float_dtype = module_dtype(self.net_.module_)
         else:
             float_dtype = self._compute_dtype(X, device)
         if targets.dtype.kind == "f":
-            targets = targets.astype(_NUMPY_DTYPES[float_dtype], copy=False)
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+            targets = targets.astype(NUMPY_DTYPES[float_dtype], copy=False)
+        seed = draw_seed(self.random_state)
         uniform = np.all(sample_weight == sample_weight[0])
         dataset = TensorDataset(
             self._to_tensors(X, float_dtype),
@@ -490,24 +453,56 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         batch_size = min(batch_size, len(train))
         batches = math.ceil(len(train) / batch_size)
 
-        cuda_devices = [torch.device(device)] if device.startswith("cuda") else []
-        with torch.random.fork_rng(devices=cuda_devices):
-            torch.manual_seed(seed)
-            if self._continuing():
+        interrupted = False
+        with seeded(seed, device):
+            if continuing:
                 # A warm start keeps the weights and the history but trains
                 # with the current parameters (a fresh optimizer).
                 module = self.net_.module_
             else:
                 module = self._build_module().to(float_dtype)
             net = self._make_net(module, device, seed, batch_size, batches, valid)
-            if self._continuing():
+            if continuing:
                 net.history = History(self.net_.history)
             epochs_before = len(net.history)
-            with self._cpu_context(self._threads_for(module, batch_size)):
-                net.partial_fit(train, None)
+            with cpu_context(self._threads_for(module, batch_size)):
+                try:
+                    net.partial_fit(train, None)
+                except KeyboardInterrupt:
+                    if len(net.history) == epochs_before:
+                        raise
+                    interrupted = True
         self.net_ = net
+        self.architecture_ = self._architecture()
         self._record_training(net, epochs_before)
+        if interrupted:
+            raise _InterruptedAfterEpochs(
+                f"{type(self).__name__}.fit was interrupted; the model of the last "
+                f"completed epoch ({len(net.history)}) is kept."
+            )
         return self
+
+    def _architecture(self):
+        """A fingerprint of every parameter that shapes the network."""
+        return {
+            name: _fingerprint(value)
+            for name, value in self.get_params(deep=False).items()
+            if name not in self._training_parameters
+        }
+
+    def _check_same_architecture(self):
+        changed = [
+            name
+            for name, value in self._architecture().items()
+            if self.architecture_.get(name) != value
+        ]
+        if changed:
+            raise ValueError(
+                f"warm_start=True continues the network of the previous fit, but "
+                f"{', '.join(changed)} changed since that fit, which would build "
+                "another network. Set warm_start=False to train a new network, or "
+                "restore the parameters."
+            )
 
     def _initial_learning_rate(self):
         """The learning rate the optimizer starts from; subclasses may resolve it."""
@@ -553,7 +548,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
             device=device,
             verbose=self.verbose,
             gradient_accumulation_steps=self.gradient_accumulation_steps,
-            precision=self._resolve_precision(device),
+            precision=resolve_precision(self.mixed_precision, device),
             **{f"optimizer__{key}": value for key, value in optimizer_params.items()},
             # skorch formats its epoch table even when it prints nothing.
             **({} if self.verbose else {"callbacks__print_log": None}),
@@ -586,7 +581,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         module = self.net_.module_
         device = self.net_.device
         precision = self.net_.precision
-        inputs = self._to_tensors(X, _module_dtype(module))
+        inputs = self._to_tensors(X, module_dtype(module))
         n_rows = len(
             next(iter(inputs.values())) if isinstance(inputs, dict) else inputs
         )
@@ -594,9 +589,9 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         module.eval()
         outputs = []
         n_threads = self._threads_for(module, min(n_rows, chunk))
-        with self._cpu_context(n_threads), torch.inference_mode():
+        with cpu_context(n_threads), torch.inference_mode():
             for start in range(0, n_rows, chunk):
-                batch = _to_device(_take(inputs, slice(start, start + chunk)), device)
+                batch = to_device(take(inputs, slice(start, start + chunk)), device)
                 with autocast_context(device, precision):
                     if isinstance(batch, dict):
                         output = module(**batch)
@@ -610,42 +605,65 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         return torch.cat(outputs).numpy().astype(np.float64, copy=False)
 
 
-_NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
-
-
-def _flushes_denormals():
-    """Whether this thread's CPU flushes subnormal floats to zero."""
-    return torch.tensor(1e-39, dtype=torch.float32).mul(1.0).item() == 0.0
-
-
 def _softmax(logits):
     return torch.softmax(logits, dim=1)
-
-
-def _module_dtype(module):
-    return next(module.parameters()).dtype
-
-
-def _to_device(inputs, device):
-    if isinstance(inputs, dict):
-        return {key: value.to(device) for key, value in inputs.items()}
-    return inputs.to(device)
 
 
 def _silent(*args, **kwargs):
     """A sink that discards skorch's messages when ``verbose=0``."""
 
 
-_BASE_INIT = BaseNeuralEstimator.__init__
+def check_layer_sizes(sizes, name, *, allow_empty=True):
+    """Raise a ValueError naming ``name`` unless ``sizes`` are positive integers.
+
+    Parameters
+    ----------
+    sizes : tuple or list
+        The layer sizes (widths, channels, kernel widths) of a parameter.
+    name : str
+        The parameter's name, for the message.
+    allow_empty : bool, default=True
+        Whether no layer at all is valid.
+    """
+    valid = isinstance(sizes, tuple | list) and all(
+        isinstance(size, numbers.Integral) and not isinstance(size, bool) and size >= 1
+        for size in sizes
+    )
+    if not valid or (not sizes and not allow_empty):
+        kind = "a tuple" if allow_empty else "a non-empty tuple"
+        raise ValueError(f"{name} must be {kind} of positive integers; got {sizes!r}.")
+
+
+class _InterruptedAfterEpochs(KeyboardInterrupt):
+    """Ctrl-C during ``fit``, raised again once the completed epochs are kept."""
+
+
+def _fingerprint(value):
+    """A comparable stand-in for a parameter value (arrays by their digest)."""
+    if value is None or isinstance(value, str | numbers.Number):
+        return value
+    if isinstance(value, list | tuple):
+        return tuple(_fingerprint(item) for item in value)
+    if isinstance(value, np.ndarray | torch.Tensor):
+        array = np.ascontiguousarray(np.asarray(value))
+        digest = hashlib.sha1(array.tobytes()).hexdigest()
+        return ("array", array.shape, str(array.dtype), digest)
+    # Objects such as a loaded transformers model: the type is all that is
+    # comparable across pickling.
+    return ("object", type(value).__qualname__)
 
 
 class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
-    """Base of the neural classifiers: label encoding, cross-entropy, probabilities."""
+    """Base of the neural classifiers: label encoding, cross-entropy, probabilities.
 
-    _accepts_class_weight = True
+    A subclass's ``__init__`` takes ``class_weight`` besides the parameters
+    of :class:`BaseNeuralEstimator`.
+    """
 
-    def _target_validation(self):
-        return {}
+    _parameter_constraints = {
+        **BaseNeuralEstimator._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
 
     def _encode_targets(self, y, sample_weight):
         check_classification_targets(y)
@@ -672,12 +690,20 @@ class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
             return 1.0
         class_weight = self.class_weight
         if isinstance(class_weight, dict):
+            unknown = [label for label in class_weight if label not in self.classes_]
+            if unknown:
+                raise ValueError(
+                    f"class_weight names classes that are not in y: {unknown}; "
+                    f"the classes are {self.classes_.tolist()}."
+                )
             class_weight = {
-                np.searchsorted(self.classes_, label): weight
+                int(np.searchsorted(self.classes_, label)): weight
                 for label, weight in class_weight.items()
-                if label in self.classes_
             }
         return compute_sample_weight(class_weight, targets)
+
+    def _stratification(self, targets):
+        return targets
 
     def _criterion(self):
         return nn.CrossEntropyLoss
@@ -782,9 +808,6 @@ class BaseNeuralRegressor(RegressorMixin, BaseNeuralEstimator):
                 f"{self.n_outputs_}."
             )
         return (y2d - self.y_mean_) / self.y_scale_
-
-    def _class_sample_weight(self, targets):
-        return 1.0
 
     def _criterion(self):
         return nn.MSELoss
