@@ -571,6 +571,22 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
                 ConvergenceWarning,
                 stacklevel=3,
             )
+        baseline = self._baseline_loss()
+        final = self.loss_curve_[-1] if self.loss_curve_ else None
+        if baseline is not None and final is not None and final > 10 * baseline:
+            warnings.warn(
+                f"{type(self).__name__} ended training at a loss of {final:.3g}, "
+                f"far above {baseline:.3g}, the loss of a constant prediction: the "
+                "network did not fit the data. Unscaled input features are the "
+                "usual cause: scale them (e.g. with StandardScaler), or lower "
+                "learning_rate.",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    def _baseline_loss(self):
+        """The training loss of a constant prediction, or None where unknown."""
+        return None
 
     def _forward(self, X, activation=None):
         """Network outputs for validated input, in bounded memory, as float64.
@@ -705,6 +721,10 @@ class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
     def _stratification(self, targets):
         return targets
 
+    def _baseline_loss(self):
+        # The cross-entropy of predicting every class alike.
+        return math.log(len(self.classes_))
+
     def _criterion(self):
         return nn.CrossEntropyLoss
 
@@ -811,6 +831,11 @@ class BaseNeuralRegressor(RegressorMixin, BaseNeuralEstimator):
 
     def _criterion(self):
         return nn.MSELoss
+
+    def _baseline_loss(self):
+        # Predicting the mean of the standardised targets: a squared error
+        # of one per target.
+        return 1.0
 
     @staticmethod
     def _validation_score(outputs, targets, weights):

@@ -21,6 +21,7 @@ from sklearn.model_selection import (
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from sklearn_histai._torch import _estimator, _runtime, _skorch
 from sklearn_histai.neural_network import (
     CNNClassifier,
     FeedForwardClassifier,
@@ -29,7 +30,6 @@ from sklearn_histai.neural_network import (
     RNNClassifier,
     RNNRegressor,
 )
-from sklearn_histai._torch import _estimator, _runtime, _skorch
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

@@ -1,7 +1,7 @@
 """Check the behaviours every text-facing estimator shares, on each of them.
 
 The estimators come from ``TEXT_ESTIMATORS`` in
-``sklearn_histai/utils/_text_testing.py``; adding an entry there runs every
+``tests/text_estimator_cases.py``; adding an entry there runs every
 check below on it.
 """
 
@@ -14,7 +14,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, ParameterGrid
 
-from sklearn_histai.utils._text_testing import (
+from text_estimator_cases import (
     TEXT_ESTIMATORS,
     text_corpus,
     transform_score,

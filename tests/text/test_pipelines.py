@@ -14,7 +14,8 @@ from sklearn_histai.text import (
     TextTokenizer,
     make_text_classifier,
 )
-from sklearn_histai.utils._text_testing import text_corpus
+
+from text_estimator_cases import text_corpus
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

@@ -219,16 +219,11 @@ _FINETUNE_GRIDS = {
 # default checkpoint are installed (CI installs them). TransformerRegressor
 # is checked in tests/finetune: the checks below assume class labels.
 if _finetune_available():
-    for _method in (
-        "lora",
-        "adalora",
-        "ia3",
-        "prompt_tuning",
-        "prefix_tuning",
-        "adapter",
-        "full",
-        "head_only",
-    ):
+    from sklearn_histai.finetune import TransformerClassifier
+
+    # Every method the estimator accepts, read from its parameter constraint.
+    (_methods,) = TransformerClassifier._parameter_constraints["peft_method"]
+    for _method in sorted(_methods.options):
         TEXT_ESTIMATORS[f"TransformerClassifier({_method})"] = TextEstimatorCase(
             partial(_transformer_classifier, _method),
             # The search over methods and ranks once; a one-point grid over
