@@ -1,5 +1,6 @@
 """Check training on CUDA; skipped on machines without a GPU (such as CI)."""
 
+import copy
 import pickle
 import subprocess
 import sys
@@ -7,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from numpy.testing import assert_allclose, assert_array_equal
+from numpy.testing import assert_allclose
 from sklearn.datasets import load_digits
 
 from sklearn_histai.neural_network import CNNClassifier, LSTMClassifier
@@ -72,7 +73,11 @@ def test_gpu_trained_pickle_loads_on_cpu_only_machine(digits, tmp_path):
 
 
 def test_mixed_precision_on_cuda(digits):
-    """Check that bf16/fp16 autocast on CUDA trains a usable model."""
+    """Check that bf16/fp16 autocast on CUDA trains a usable model.
+
+    Its predictions must match a float32 forward pass of the same weights on
+    the CPU, computed here without the estimator.
+    """
     X, y = digits
     clf = CNNClassifier(
         image_shape=(1, 8, 8),
@@ -83,5 +88,14 @@ def test_mixed_precision_on_cuda(digits):
         random_state=0,
     ).fit(X[:1400], y[:1400])
     assert clf.net_.precision in {"bf16", "fp16"}
-    assert clf.score(X[1400:], y[1400:]) > 0.9
-    assert_array_equal(clf.predict(X[:10]), clf.predict(X[:10]))
+    X_test = X[1400:]
+    assert clf.score(X_test, y[1400:]) > 0.9
+    module = copy.deepcopy(clf.net_.module_).float().cpu().eval()
+    with torch.no_grad():
+        logits = module(torch.from_numpy(X_test))
+    full_precision = torch.softmax(logits, dim=1).numpy()
+    # bf16 keeps about 3 significant digits: measured 0.015 at most with CPU
+    # autocast, on a model trained as here.
+    assert_allclose(clf.predict_proba(X_test), full_precision, atol=0.05)
+    agree = clf.predict(X_test) == clf.classes_[full_precision.argmax(axis=1)]
+    assert agree.mean() > 0.97
