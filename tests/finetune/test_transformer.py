@@ -286,15 +286,24 @@ def test_transformer_classifier_is_reproducible_under_a_seed():
 
 
 def test_transformer_classifier_grid_search_over_methods_and_ranks():
-    """Check that GridSearchCV searches peft_method and lora_r like any parameter."""
+    """Check that GridSearchCV fits each candidate with its own method and rank."""
+
+    def n_trainable(estimator, X, y):
+        return estimator.n_trainable_parameters_
+
     search = GridSearchCV(
         TransformerClassifier(**FAST),
         [{"peft_method": ["lora"], "lora_r": [2, 4]}, {"peft_method": ["ia3"]}],
         cv=2,
+        scoring=n_trainable,
     ).fit(TEXTS, LABELS)
-    assert len(search.cv_results_["params"]) == 3
-    assert search.best_estimator_.peft_method in ("lora", "ia3")
-    assert search.predict(TEXTS[:2]).shape == (2,)
+    # LoRA's count is linear in the rank: rank 2 trains half of rank 4's.
+    lora_r2 = (EXPECTED_TRAINABLE["lora"] - HEAD) // 2 + HEAD
+    expected = [lora_r2, EXPECTED_TRAINABLE["lora"], EXPECTED_TRAINABLE["ia3"]]
+    for k in range(2):
+        assert_array_equal(search.cv_results_[f"split{k}_test_score"], expected)
+    assert search.best_params_ == {"peft_method": "lora", "lora_r": 4}
+    assert search.best_estimator_.n_trainable_parameters_ == expected[1]
 
 
 def test_transformer_classifier_in_a_pipeline_takes_raw_text():
