@@ -143,11 +143,17 @@ def imdb_slice():
     return X_train[:2000], y_train[:2000], X_test[:1000], y_test[:1000]
 
 
+def _majority_accuracy(y):
+    """Accuracy of always predicting the most frequent class of ``y``."""
+    return np.bincount(y).max() / len(y)
+
+
 def test_make_text_classifier_bow_on_imdb_slice(imdb_slice):
     """Check the bag-of-words accuracy on 2,000 IMDB reviews (CI's real-data floor)."""
     X_train, y_train, X_test, y_test = imdb_slice
     pipeline = make_text_classifier("bow").fit(X_train, y_train)
-    assert pipeline.score(X_test, y_test) > 0.80
+    # Measured 0.859; the majority class measured 0.504 on these reviews.
+    assert pipeline.score(X_test, y_test) >= _majority_accuracy(y_test) + 0.30
 
 
 def test_make_text_classifier_embedding_on_imdb_slice(imdb_slice):
@@ -161,14 +167,16 @@ def test_make_text_classifier_embedding_on_imdb_slice(imdb_slice):
         classifier__max_iter=5,
         classifier__learning_rate=0.02,
     ).fit(X_train, y_train)
-    assert pipeline.score(X_test, y_test) > 0.75
+    # Measured 0.809; the majority class measured 0.504 on these reviews.
+    assert pipeline.score(X_test, y_test) >= _majority_accuracy(y_test) + 0.25
 
 
 def test_make_text_classifier_lstm_on_imdb_slice(imdb_slice):
     """Check the BiLSTM on 2,000 IMDB reviews, 128 tokens, 4 epochs (a loose floor).
 
-    It measured 0.742 on the 1,000 test reviews; a network that stops
-    learning (e.g. padding or pooling broken) stays near 0.5.
+    It measured 0.742 on the 1,000 test reviews, where the majority class
+    measured 0.504; a network that stops learning (e.g. padding or pooling
+    broken) stays near the latter.
     """
     X_train, y_train, X_test, y_test = imdb_slice
     pipeline = make_text_classifier(
@@ -180,7 +188,7 @@ def test_make_text_classifier_lstm_on_imdb_slice(imdb_slice):
         classifier__early_stopping=False,
         classifier__learning_rate=3e-3,
     ).fit(X_train, y_train)
-    assert pipeline.score(X_test, y_test) > 0.68
+    assert pipeline.score(X_test, y_test) >= _majority_accuracy(y_test) + 0.18
 
 
 def test_make_text_classifier_pretrained_glove():

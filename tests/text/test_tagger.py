@@ -280,10 +280,10 @@ def _most_frequent_tags(X_train, y_train, X_test):
     reason="needs `turkish-treebanks` (pip install --no-deps turkish-treebanks==1.0.0)",
 )
 def test_sequence_tagger_ud_turkish_slice():
-    """Check UPOS tagging on a slice of the Turkish treebank against the baseline.
+    """Check that UPOS tagging on a Turkish treebank slice beats the tag lookup.
 
     1,000 training and 300 test sentences of the benchmark's split
-    (``train_test_split(test_size=0.2, random_state=0)``), 4 epochs; the full
+    (``train_test_split(test_size=0.2, random_state=0)``), 8 epochs; the full
     run is benchmarks/bench_tagger.py.
     """
     from sklearn.model_selection import train_test_split
@@ -305,15 +305,16 @@ def test_sequence_tagger_ud_turkish_slice():
         embedding_dim=32,
         hidden_size=32,
         char_filters=32,
-        max_iter=4,
+        max_iter=8,
         batch_size=32,
         learning_rate=0.01,
         early_stopping=False,
         random_state=0,
     ).fit(X_train, y_train)
+    # Each word's most frequent training tag (the overall one for unseen
+    # words) measured 0.862 on these test tokens; the tagger measured 0.891
+    # (0.876 after 4 epochs, 0.891 after 12 too).
     baseline = token_accuracy_score(
         y_test, _most_frequent_tags(X_train, y_train, X_test)
     )
-    accuracy = tagger.score(X_test, y_test)
-    assert accuracy > 0.85
-    assert accuracy > baseline
+    assert tagger.score(X_test, y_test) >= baseline + 0.02
