@@ -4,6 +4,9 @@ import os
 
 # Headless plotting for the doctests and the gallery scripts.
 os.environ.setdefault("MPLBACKEND", "Agg")
+# scikit-learn's check_array_api_input skips unless this is set, and SciPy
+# reads it once at import: set it before anything here imports SciPy.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import torch  # noqa: E402
 

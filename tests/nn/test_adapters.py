@@ -14,11 +14,13 @@ from sklearn_histai.nn import (
     add_bottleneck_adapters,
 )
 
-transformers = pytest.importorskip("transformers")
-
 
 def tiny_bert(attn_implementation="sdpa"):
-    """A randomly initialised 2-layer BERT classifier with 3 labels."""
+    """A randomly initialised 2-layer BERT classifier with 3 labels.
+
+    Only the tests that build it need transformers; they skip without it.
+    """
+    transformers = pytest.importorskip("transformers", reason="needs the [peft] extra")
     torch.manual_seed(0)
     config = transformers.BertConfig(
         vocab_size=50,
