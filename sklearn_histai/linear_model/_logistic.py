@@ -583,7 +583,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     (3, 4)
     >>> clf.predict(X[:2])
     array([0, 0])
-    >>> round(clf.score(X, y), 2)
+    >>> round(clf.score(X, y), 2)  # as scikit-learn's LogisticRegression()
     0.97
     """
 

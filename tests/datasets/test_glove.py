@@ -83,6 +83,7 @@ def test_glove_installed_package():
     glove = load_glove()
     assert glove["vectors"].shape == (400_000, 50)
     assert glove["words"][0] == "the"
+    # Stanford's glove.6B.50d.txt opens with "the 0.418 0.24968 -0.41242 ...".
     assert_allclose(glove["vectors"][0, :3], [0.418, 0.24968, -0.41242], rtol=1e-5)
     king, queen, banana = glove_embeddings(["king", "queen", "banana"])
 

