@@ -205,7 +205,7 @@ def test_transformer_classifier_unpickling_detects_another_checkpoint(
 ):
     """Check that weights are not silently loaded onto a different base model."""
     state = lora_classifier.__getstate__()
-    state["_base_fingerprint"] += 1.0
+    state["_base_fingerprint_"] += 1.0
     clf = TransformerClassifier.__new__(TransformerClassifier)
     with pytest.raises(ValueError, match="is not the one"):
         clf.__setstate__(state)
