@@ -22,7 +22,7 @@ FAST_PARAMS = {
 # gives for the same setting (see ``PER_ESTIMATOR_CHECK_PARAMS`` in
 # ``sklearn/utils/_test_common/instance_generator.py``).
 # Maps estimator name -> check name -> (params, reason).
-_FULL_BATCH = (
+FULL_BATCH = (
     {"batch_size": 100_000, "optimizer": "sgd"},
     "Weighted and repeated samples give the same gradient only when each step "
     "sees the whole data set, and Adam's per-parameter normalisation magnifies "
@@ -31,7 +31,7 @@ _FULL_BATCH = (
     "lbfgs and MLPRegressor with solver='sgd' for this check.",
 )
 PER_CHECK_PARAMS = {
-    name: {"check_sample_weight_equivalence_on_dense_data": _FULL_BATCH}
+    name: {"check_sample_weight_equivalence_on_dense_data": FULL_BATCH}
     for name in [
         "CNNClassifier",
         "CNNRegressor",

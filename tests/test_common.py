@@ -3,9 +3,14 @@
 import importlib
 import inspect
 import os
+import pickle
 
+import numpy as np
 import pytest
+from numpy.testing import assert_allclose
+from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.validation import has_fit_parameter
 
 import sklearn_histai
 from sklearn_histai.utils import all_estimators, get_history
@@ -13,6 +18,7 @@ from sklearn_histai.utils._docstrings import fill_doc
 
 from estimator_instances import (
     FAST_PARAMS,
+    FULL_BATCH,
     PER_CHECK_PARAMS,
     instance_for_check,
     make_fast_instance,
@@ -126,3 +132,96 @@ def test_fill_doc_rejects_a_placeholder_without_text():
         @fill_doc(known="text")
         class _Documented:
             """Uses %(known)s and %(missing)s."""
+
+
+# Estimators whose only output is ``score_samples`` (the language models):
+# scikit-learn's pickle, idempotence, dict-unchanged and sample-weight checks
+# compare predict/transform outputs and so compare nothing for them. The
+# same properties, on ``score_samples``:
+DENSITY_ONLY = [
+    (name, cls)
+    for name, cls in ESTIMATORS
+    if hasattr(cls, "score_samples")
+    and not any(hasattr(cls, m) for m in ("predict", "transform"))
+]
+
+
+def _token_rows(n_rows=30, seed=0):
+    rng = np.random.RandomState(seed)
+    # Every distinct value is a token; each row a sentence of 4 to 8 tokens.
+    X = rng.randint(1, 7, size=(n_rows, 8))
+    for row, length in enumerate(rng.randint(4, 9, size=n_rows)):
+        X[row, length:] = 0
+    return X
+
+
+def _seeded(cls, **params):
+    estimator = make_fast_instance(cls)
+    if "random_state" in estimator.get_params():
+        params["random_state"] = 0
+    return estimator.set_params(**params)
+
+
+def test_density_only_estimators_are_found():
+    """Check that both language models are under the score_samples checks."""
+    assert {name for name, _ in DENSITY_ONLY} >= {
+        "LSTMLanguageModel",
+        "NGramLanguageModel",
+    }
+
+
+@pytest.mark.parametrize("name, cls", DENSITY_ONLY)
+def test_density_estimator_pickle_keeps_score_samples(name, cls):
+    """Check that a pickled model scores every row as the original does."""
+    X = _token_rows()
+    estimator = _seeded(cls)
+    estimator.fit(X)
+    restored = pickle.loads(pickle.dumps(estimator))
+    assert_allclose(restored.score_samples(X), estimator.score_samples(X))
+
+
+@pytest.mark.parametrize("name, cls", DENSITY_ONLY)
+def test_density_estimator_fit_is_idempotent(name, cls):
+    """Check that fitting twice on the same data gives the same scores."""
+    X = _token_rows()
+    estimator = _seeded(cls)
+    first = estimator.fit(X).score_samples(X)
+    second = estimator.fit(X).score_samples(X)
+    assert_allclose(second, first)
+    # ...and that a model fitted on other data scores differently, so the
+    # comparison above has something to compare.
+    other = clone(estimator).fit(_token_rows(seed=1)).score_samples(X)
+    assert not np.allclose(other, first)
+
+
+@pytest.mark.parametrize("name, cls", DENSITY_ONLY)
+def test_density_estimator_scoring_leaves_it_unchanged(name, cls):
+    """Check that score_samples, score and perplexity change no attribute."""
+    X = _token_rows()
+    estimator = _seeded(cls).fit(X)
+    # As scikit-learn's check_dict_unchanged compares predict's effect.
+    before = dict(vars(estimator))
+    first = estimator.score_samples(X)
+    estimator.score(X)
+    estimator.perplexity(X)
+    assert vars(estimator) == before
+    assert_allclose(estimator.score_samples(X), first)
+
+
+@pytest.mark.parametrize(
+    "name, cls",
+    [(n, c) for n, c in DENSITY_ONLY if has_fit_parameter(c, "sample_weight")],
+)
+def test_density_estimator_integer_weights_equal_repeated_rows(name, cls):
+    """Check that a weight of 2 on a row scores like the row given twice."""
+    X = _token_rows()
+    weights = np.ones(len(X), dtype=int)
+    weights[::3] = 2
+    weights[1::7] = 0
+    params, _ = FULL_BATCH
+    estimator = _seeded(cls, **params)
+    weighted = clone(estimator).fit(X, sample_weight=weights).score_samples(X)
+    repeated = clone(estimator).fit(np.repeat(X, weights, axis=0)).score_samples(X)
+    assert_allclose(weighted, repeated, rtol=1e-5)
+    unweighted = clone(estimator).fit(X).score_samples(X)
+    assert not np.allclose(weighted, unweighted, rtol=1e-5)

@@ -215,10 +215,21 @@ _FINETUNE_GRIDS = {
     "adapter": {"adapter_size": [8]},
 }
 
-# TransformerClassifier, once per peft_method, when the [peft] extra and the
-# default checkpoint are installed (CI installs them). TransformerRegressor
-# is checked in tests/finetune: the checks below assume class labels.
+def _transformer_regressor():
+    from sklearn_histai.finetune import TransformerRegressor
+
+    return TransformerRegressor(
+        max_length=16, max_iter=1, batch_size=48, lora_r=2, random_state=0
+    )
+
+
+# TransformerClassifier, once per peft_method, and TransformerRegressor with
+# LoRA, when the [peft] extra and the default checkpoint are installed (CI
+# installs them); the regressor learns the 0/1 labels as numbers.
 if _finetune_available():
+    TEXT_ESTIMATORS["TransformerRegressor(lora)"] = TextEstimatorCase(
+        _transformer_regressor, {"lora_r": [2, 4]}
+    )
     from sklearn_histai.finetune import TransformerClassifier
 
     # Every method the estimator accepts, read from its parameter constraint.
