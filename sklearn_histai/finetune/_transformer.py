@@ -37,6 +37,18 @@ HEAD_FILE = "head.safetensors"
 HEAD_CONFIG_FILE = "head.json"
 
 
+def _well_formed(text):
+    """``text`` with each lone surrogate replaced by U+FFFD, for the tokenizer.
+
+    Python's str may hold surrogate code points (e.g. from JSON with a cut
+    emoji), which UTF-8 cannot encode and Hugging Face's tokenizers refuse;
+    a pair of them becomes the character it encodes.
+    """
+    if text.isascii():
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 class _TransformerMixin:
     """Raw-text input, the pretrained checkpoint and the fine-tuning method."""
 
@@ -185,7 +197,7 @@ class _TransformerMixin:
 
     def _to_tensors(self, X, float_dtype):
         encoded = self.tokenizer_(
-            list(X),
+            [_well_formed(text) for text in X],
             truncation=True,
             max_length=self._token_limit(),
             padding="longest",
