@@ -45,6 +45,43 @@ PER_CHECK_PARAMS = {
         "SequenceTagger",
     ]
 }
+# Word2Vec reads X as token ids and skips ids 0 and 1 (TextTokenizer's
+# padding and out-of-vocabulary ids) by default.
+_NO_IGNORED_IDS = (
+    {"ignored_ids": ()},
+    "These checks round small uniform values into token ids, so X holds only "
+    "ids 0 and 1, which Word2Vec skips by default as TextTokenizer's padding "
+    "and out-of-vocabulary ids; with no id ignored they are words to learn.",
+)
+PER_CHECK_PARAMS["Word2Vec"] = {
+    check: _NO_IGNORED_IDS
+    for check in [
+        "check_dtype_object",
+        "check_estimators_nan_inf",
+        "check_estimators_pickle",
+        "check_fit_score_takes_y",
+        "check_pipeline_consistency",
+    ]
+}
+
+
+# Checks an estimator is expected to fail, each with the reason (scikit-learn's
+# ``expected_failed_checks``). Maps estimator name -> check name -> reason.
+EXPECTED_FAILED_CHECKS = {
+    "LSTMLanguageModel": {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "The check fits on uniform floats without applying the categorical "
+            "input tag (as its other checks do through _enforce_estimator_tags_X), "
+            "and a language model's matrix holds integer token ids, so fit "
+            "rightly refuses the data."
+        ),
+    },
+}
+
+
+def expected_failed_checks(estimator):
+    """The checks ``estimator`` is expected to fail, mapped to the reasons."""
+    return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
 
 
 def make_fast_instance(estimator_class):
