@@ -45,6 +45,24 @@ PER_CHECK_PARAMS = {
         "SequenceTagger",
     ]
 }
+# Word2Vec reads X as token ids and skips ids 0 and 1 (TextTokenizer's
+# padding and out-of-vocabulary ids) by default.
+_NO_IGNORED_IDS = (
+    {"ignored_ids": ()},
+    "These checks round small uniform values into token ids, so X holds only "
+    "ids 0 and 1, which Word2Vec skips by default as TextTokenizer's padding "
+    "and out-of-vocabulary ids; with no id ignored they are words to learn.",
+)
+PER_CHECK_PARAMS["Word2Vec"] = {
+    check: _NO_IGNORED_IDS
+    for check in [
+        "check_dtype_object",
+        "check_estimators_nan_inf",
+        "check_estimators_pickle",
+        "check_fit_score_takes_y",
+        "check_pipeline_consistency",
+    ]
+}
 
 
 def make_fast_instance(estimator_class):

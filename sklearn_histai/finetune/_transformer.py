@@ -75,6 +75,18 @@ _TRANSFORMER_CONSTRAINTS = {
 }
 
 
+def _well_formed(text):
+    """``text`` with each lone surrogate replaced by U+FFFD, for the tokenizer.
+
+    Python's str may hold surrogate code points (e.g. from JSON with a cut
+    emoji), which UTF-8 cannot encode and Hugging Face's tokenizers refuse;
+    a pair of them becomes the character it encodes.
+    """
+    if text.isascii():
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 class _TransformerMixin:
     """Raw-text input, the pretrained checkpoint and the fine-tuning method."""
 
@@ -123,7 +135,7 @@ class _TransformerMixin:
 
     def _to_tensors(self, X, float_dtype):
         encoded = self.tokenizer_(
-            list(X),
+            [_well_formed(text) for text in X],
             truncation=True,
             max_length=self._token_limit(),
             padding="longest",

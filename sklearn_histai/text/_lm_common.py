@@ -1,6 +1,7 @@
 """What the language models share: input encoding, scores, perplexity, sampling."""
 
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -8,8 +9,6 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sklearn_histai.text._sequences import (
-    PAD,
-    UNK,
     build_vocabulary,
     check_token_lists,
     encode_tokens,
@@ -19,12 +18,12 @@ from sklearn_histai.text._sequences import (
     reject_documents,
     resolve_padding,
 )
+from sklearn_histai.utils._token_ids import BOS, EOS, PAD, UNK, check_token_ids
 
-# The start symbol is context only; the end symbol is predicted after the
-# last token of every row, so a row's probability includes its ending.
-BOS = 2
-EOS = 3
-FIRST_TOKEN = 4
+# The ids of the vocabulary start after the special ids. The start symbol is
+# context only; the end symbol is predicted after the last token of every
+# row, so a row's probability includes its ending.
+FIRST_TOKEN = EOS + 1
 
 
 class LanguageModelMixin:
@@ -40,9 +39,12 @@ class LanguageModelMixin:
         """Validate ``X``; return the flat token ids, the row lengths and the dtype.
 
         With ``reset``, the vocabulary is learnt first. The dtype is that of
-        the validated matrix, or None for token lists.
+        the validated matrix, or None for token lists. The values of a matrix
+        are token ids: non-negative integers (other non-negative numbers are
+        read as categories, with a warning).
         """
-        if is_token_lists(X):
+        fitted_on_lists = not reset and self.vocabulary_.dtype.kind == "U"
+        if is_token_lists(X, if_empty=fitted_on_lists):
             tokens, lengths = check_token_lists(X)
             dtype = None
             if reset:
@@ -51,7 +53,7 @@ class LanguageModelMixin:
                         delattr(self, attribute)
         else:
             reject_documents(X)
-            if not reset and self.vocabulary_.dtype.kind == "U":
+            if fitted_on_lists:
                 raise ValueError(
                     "The estimator was fitted on token lists but X is a numeric "
                     "matrix; pass the same kind of input as in fit."
@@ -60,7 +62,7 @@ class LanguageModelMixin:
             if reset:
                 self._padding_ = resolve_padding(self.padding_value, X)
             lengths = matrix_lengths(X, self._padding_)
-            tokens = matrix_tokens(X, lengths)
+            tokens = _matrix_token_ids(matrix_tokens(X, lengths))
             dtype = X.dtype
         if reset:
             self.vocabulary_ = build_vocabulary(tokens)
@@ -143,9 +145,7 @@ class LanguageModelMixin:
         if self.vocabulary_.dtype.kind == "U":
             tokens, _ = check_token_lists([list(prompt)], name="prompt")
         else:
-            tokens = np.asarray(prompt, dtype=np.float64).ravel()
-            if not np.isfinite(tokens).all():
-                raise ValueError("prompt contains NaN or infinity.")
+            tokens = check_token_ids(np.ravel(prompt), input_name="prompt")
         return encode_tokens(tokens, self.vocabulary_, FIRST_TOKEN)
 
     @validate_params(
@@ -220,3 +220,26 @@ def _sample(log_probs, temperature, top_k, rng):
 LM_PARAMETER_CONSTRAINTS = {
     "padding_value": [StrOptions({"auto"}), numbers.Real, None],
 }
+
+
+def _matrix_token_ids(values):
+    """The token values of a matrix, checked: negative ids are refused.
+
+    Non-integer values (say 1.4) are not ids; each distinct one is read as
+    a token of its own, as categorical codes are, with a warning that names
+    the value, since they usually mean that another kind of matrix was
+    passed by mistake.
+    """
+    whole = np.floor(values) if values.dtype.kind == "f" else values
+    ids = check_token_ids(whole)
+    if whole is values or np.array_equal(whole, values):
+        return ids
+    value = values[whole != values][0].item()
+    warnings.warn(
+        f"X holds the non-integer value {value}, which is not a token id; each "
+        "distinct value is read as a token. Pass integer token ids (e.g. from "
+        "TextTokenizer) or token lists.",
+        UserWarning,
+        stacklevel=4,
+    )
+    return values

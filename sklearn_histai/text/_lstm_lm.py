@@ -11,16 +11,11 @@ from skorch.callbacks import GradientNormClipping
 
 from sklearn_histai._torch._estimator import COMMON_PARAMETERS_DOC, BaseNeuralEstimator
 from sklearn_histai.nn import LSTMLanguageNet, SequenceNLL
-from sklearn_histai.text._lm_common import (
-    BOS,
-    EOS,
-    LM_PARAMETER_CONSTRAINTS,
-    PAD,
-    LanguageModelMixin,
-)
+from sklearn_histai.text._lm_common import LM_PARAMETER_CONSTRAINTS, LanguageModelMixin
 from sklearn_histai.text._sequences import drop_zero_weight_rows, pad_ids
 from sklearn_histai.utils import ModelHistory
 from sklearn_histai.utils._docstrings import fill_doc
+from sklearn_histai.utils._token_ids import BOS, EOS, PAD
 
 
 def _rows(ids, lengths, width=None):
@@ -61,7 +56,7 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
     Training minimises the mean negative log-likelihood per token of each
     sequence with truncated back-propagation through time: the hidden state
     runs through the whole sequence, gradients flow back ``bptt`` steps.
-    Each distinct value of a matrix (or str of a token list) is a token;
+    Each distinct id of a matrix (or str of a token list) is a token;
     tokens not seen in ``fit`` are read as one unknown token.
 
     Parameters
@@ -94,8 +89,8 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
         of the full softmax for large vocabularies; it cannot tie weights.
     padding_value : "auto", int, float or None, default="auto"
         Right padding of matrix rows. "auto" is 0 for integer matrices (the
-        padding id of ``TextTokenizer``) and no padding for float matrices.
-        Ignored for token lists.
+        padding id of ``TextTokenizer``) and no padding for float matrices
+        (of whole numbers). Ignored for token lists.
     %(common_parameters)s
 
     Attributes
@@ -245,9 +240,9 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_positions) or list of token lists
-            Token sequences: rows of a matrix (each distinct value is a
-            token; trailing ``padding_value`` is padding) or a list of
-            sequences of str.
+            Token sequences: rows of a matrix of token ids (non-negative
+            integers, each distinct id a token; trailing ``padding_value`` is
+            padding) or a list of sequences of str.
         y : None
             Ignored.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -340,5 +335,8 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        # Matrix values are token ids (non-negative integers).
+        tags.input_tags.categorical = True
+        tags.input_tags.positive_only = True
         tags.target_tags.required = False
         return tags

@@ -8,14 +8,9 @@ from sklearn.base import BaseEstimator, DensityMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from sklearn_histai.text._lm_common import (
-    BOS,
-    EOS,
-    LM_PARAMETER_CONSTRAINTS,
-    PAD,
-    LanguageModelMixin,
-)
+from sklearn_histai.text._lm_common import LM_PARAMETER_CONSTRAINTS, LanguageModelMixin
 from sklearn_histai.utils import ModelHistory
+from sklearn_histai.utils._token_ids import BOS, EOS, PAD
 
 # Below this discount an unseen continuation of a seen context would get
 # almost no probability; Chen & Goodman's estimates can fall there (or be
@@ -167,8 +162,8 @@ class NGramLanguageModel(LanguageModelMixin, DensityMixin, BaseEstimator):
         all orders.
     padding_value : "auto", int, float or None, default="auto"
         Right padding of matrix rows. "auto" is 0 for integer matrices (the
-        padding id of ``TextTokenizer``) and no padding for float matrices.
-        Ignored for token lists.
+        padding id of ``TextTokenizer``) and no padding for float matrices
+        (of whole numbers). Ignored for token lists.
 
     Attributes
     ----------
@@ -190,7 +185,7 @@ class NGramLanguageModel(LanguageModelMixin, DensityMixin, BaseEstimator):
 
     Notes
     -----
-    Each distinct value of a matrix (or str of a token list) is a token;
+    Each distinct id of a matrix (or str of a token list) is a token;
     tokens not seen in ``fit`` share one unknown token, whose probability
     comes from the uniform distribution at the bottom of the interpolation.
     n-grams that begin at the start of a sequence keep their raw counts at
@@ -245,9 +240,9 @@ class NGramLanguageModel(LanguageModelMixin, DensityMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_positions) or list of token lists
-            Token sequences: rows of a matrix (each distinct value is a
-            token; trailing ``padding_value`` is padding) or a list of
-            sequences of str.
+            Token sequences: rows of a matrix of token ids (non-negative
+            integers, each distinct id a token; trailing ``padding_value`` is
+            padding) or a list of sequences of str.
         y : None
             Ignored.
 
@@ -368,5 +363,8 @@ class NGramLanguageModel(LanguageModelMixin, DensityMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
+        # Matrix values are token ids (non-negative integers).
+        tags.input_tags.categorical = True
+        tags.input_tags.positive_only = True
         tags.target_tags.required = False
         return tags

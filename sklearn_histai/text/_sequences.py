@@ -7,17 +7,24 @@ import numpy as np
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _check_sample_weight, _num_samples
 
-# Reserved ids of every internal encoding: right padding and unseen tokens.
-PAD = 0
-UNK = 1
+from sklearn_histai.utils._token_ids import PAD, UNK
 
 
-def is_token_lists(X):
+def is_token_lists(X, *, if_empty=False):
     """Whether ``X`` holds token lists (sequences of str) rather than a matrix.
 
     Only a list, a tuple or a 1-D object array whose rows are lists, tuples or
     arrays of str count as token lists; anything else (numeric arrays, data
     frames, nested lists of numbers) is read as a matrix.
+
+    Parameters
+    ----------
+    X : object
+        The input.
+    if_empty : bool, default=False
+        The answer when ``X`` is such a list whose rows hold no token at all
+        (e.g. ``[[]]``), which nothing tells from a matrix without columns:
+        a fitted estimator passes whether it was fitted on token lists.
     """
     if isinstance(X, np.ndarray):
         if X.ndim != 1 or X.dtype != object:
@@ -29,7 +36,7 @@ def is_token_lists(X):
             return False
         if len(row):
             return isinstance(row[0], str)
-    return False
+    return if_empty
 
 
 def reject_documents(X):

@@ -20,8 +20,6 @@ from sklearn_histai.nn import (
 )
 from sklearn_histai.text._metrics import token_accuracy_score
 from sklearn_histai.text._sequences import (
-    PAD,
-    UNK,
     build_vocabulary,
     check_token_lists,
     drop_zero_weight_rows,
@@ -36,9 +34,10 @@ from sklearn_histai.text._sequences import (
 )
 from sklearn_histai.utils import ModelHistory
 from sklearn_histai.utils._docstrings import fill_doc
+from sklearn_histai.utils._token_ids import PAD, UNK
 
 # Token ids start after padding and the unknown token.
-_FIRST_TOKEN = 2
+_FIRST_TOKEN = UNK + 1
 
 
 class _Tags:
@@ -304,7 +303,8 @@ class SequenceTagger(ClassifierMixin, BaseNeuralEstimator):
 
     def _validate_input(self, X, *, reset, y="no_validation"):
         with_y = not (isinstance(y, str) and y == "no_validation")
-        if is_token_lists(X):
+        fitted_on_lists = not reset and self.vocabulary_.dtype.kind == "U"
+        if is_token_lists(X, if_empty=fitted_on_lists):
             ids, tags = self._validate_lists(X, y, reset, with_y)
         else:
             ids, tags = self._validate_matrix(X, y, reset, with_y)
@@ -330,14 +330,23 @@ class SequenceTagger(ClassifierMixin, BaseNeuralEstimator):
                 )
             self._target_columns_ = None
             self._mean_length_ = float(lengths.mean())
-        ids = pad_ids(encode_tokens(tokens, self.vocabulary_, _FIRST_TOKEN), lengths)
+        # At least one position, all padding when every sentence is empty:
+        # the network reads no row of zero steps.
+        width = max(1, int(lengths.max(initial=0)))
+        ids = pad_ids(
+            encode_tokens(tokens, self.vocabulary_, _FIRST_TOKEN), lengths, width
+        )
         if self.char_vocabulary_ is not None:
-            ids = np.concatenate([ids[..., None], self._chars(tokens, lengths)], axis=2)
+            chars = self._chars(tokens, lengths, width)
+            ids = np.concatenate([ids[..., None], chars], axis=2)
         return ids, tags
 
-    def _chars(self, tokens, lengths):
+    def _chars(self, tokens, lengths, n_positions):
         width = self.max_word_length
-        index = {char: i for i, char in enumerate(self.char_vocabulary_.tolist(), 2)}
+        index = {
+            char: i
+            for i, char in enumerate(self.char_vocabulary_.tolist(), _FIRST_TOKEN)
+        }
         types = {}
         type_ids = np.fromiter(
             (types.setdefault(token, len(types)) for token in tokens),
@@ -348,7 +357,7 @@ class SequenceTagger(ClassifierMixin, BaseNeuralEstimator):
         for word, i in types.items():
             chars = _char_ids(word, index, width)
             table[i, : len(chars)] = chars
-        positions = pad_ids(type_ids, lengths, fill=len(types))
+        positions = pad_ids(type_ids, lengths, n_positions, fill=len(types))
         return table[positions]
 
     def _validate_matrix(self, X, y, reset, with_y):

@@ -18,10 +18,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from sklearn_histai.utils import ModelHistory
+from sklearn_histai.utils._token_ids import PAD, UNK
 
-PADDING_ID = 0
-OOV_ID = 1
+# How inverse_transform shows the out-of-vocabulary id.
 OOV_TOKEN = "<unk>"
+# The vocabulary's ids follow padding and the out-of-vocabulary id.
+_FIRST_ID = UNK + 1
 
 # Scripts written without spaces between words: Han ideographs (Chinese,
 # Japanese kanji) and the Japanese kana. Hangul is written with spaces.
@@ -373,9 +375,9 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
 
     Notes
     -----
-    Id 0 (``PADDING_ID``) marks padding and id 1 (``OOV_ID``) tokens outside
-    the vocabulary; :meth:`inverse_transform` shows the latter as
-    ``"<unk>"``.
+    Id 0 (``PAD``) marks padding and id 1 (``UNK``) tokens outside the
+    vocabulary, as in every text model of this package;
+    :meth:`inverse_transform` shows the latter as ``"<unk>"``.
 
     Examples
     --------
@@ -475,7 +477,7 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         analyze._check()
         token_lists = [analyze(document) for document in documents]
         self.vocabulary_ = self._learn_vocabulary(token_lists)
-        self.vocab_size_ = len(self.vocabulary_) + 2
+        self.vocab_size_ = len(self.vocabulary_) + _FIRST_ID
         self.max_length_ = self._learn_max_length([len(t) for t in token_lists])
         return self
 
@@ -486,7 +488,7 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
                 raise TypeError("vocabulary must hold str tokens only.")
             if len(set(tokens)) != len(tokens):
                 raise ValueError("vocabulary must not repeat a token.")
-            return {token: index + 2 for index, token in enumerate(tokens)}
+            return {token: index + _FIRST_ID for index, token in enumerate(tokens)}
         counts = Counter()
         document_counts = Counter()
         for tokens in token_lists:
@@ -501,7 +503,7 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         kept.sort(key=lambda token: (-counts[token], token))
         if self.max_vocabulary is not None:
             kept = kept[: self.max_vocabulary]
-        return {token: index + 2 for index, token in enumerate(kept)}
+        return {token: index + _FIRST_ID for index, token in enumerate(kept)}
 
     def _learn_max_length(self, lengths):
         if isinstance(self.max_length, numbers.Integral):
@@ -537,7 +539,7 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
                 tokens = (
                     tokens[:length] if self.truncation == "post" else tokens[-length:]
                 )
-            ids[row, : len(tokens)] = [lookup(token, OOV_ID) for token in tokens]
+            ids[row, : len(tokens)] = [lookup(token, UNK) for token in tokens]
         return ids
 
     def inverse_transform(self, X):
@@ -566,9 +568,9 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
                 f"X holds ids outside [0, vocab_size_={self.vocab_size_})."
             )
         tokens = np.empty(self.vocab_size_, dtype=object)
-        tokens[OOV_ID] = OOV_TOKEN
+        tokens[UNK] = OOV_TOKEN
         tokens[list(self.vocabulary_.values())] = list(self.vocabulary_)
-        return [[str(t) for t in tokens[row[row != PADDING_ID]]] for row in X]
+        return [[str(t) for t in tokens[row[row != PAD]]] for row in X]
 
     @property
     def _n_features_out(self):

@@ -31,6 +31,13 @@ from sklearn_histai._torch._runtime import (
 from sklearn_histai._torch._skorch import InterruptibleNet, WarmupDecay
 from sklearn_histai.nn import NegativeSamplingLoss, Word2VecCorpus, Word2VecNet
 from sklearn_histai.utils import ModelHistory
+from sklearn_histai.utils._token_ids import check_token_ids
+
+# Without init_embeddings, ids must be below this: embeddings_ holds a row per
+# id up to the largest, so a larger id (e.g. a hash) would ask for a table of
+# that many rows. 2**24 ids exceed any word vocabulary (the largest fastText
+# and GloVe vocabularies hold about 2 million words).
+_MAX_IDS = 2**24
 
 
 class Word2Vec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -47,11 +54,11 @@ class Word2Vec(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
     zero over the passes. ``transform`` gives document vectors: the mean,
     or the TF-IDF-weighted mean, of the vectors of a row's words.
 
-    Each distinct value of ``X`` is a token. When ``X`` holds non-negative
-    integers (token ids), row ``i`` of ``embeddings_`` is the vector of id
-    ``i``, so the matrix can initialise the embedding layer of another
-    model; other numbers are read as tokens too, row ``k`` then being the
-    vector of ``tokens_[k]``. Documents are the rows of ``X``: windows never
+    ``X`` holds token ids, non-negative integers below 2**24: row ``i`` of
+    ``embeddings_`` is the vector of id ``i``, so the matrix can initialise
+    the embedding layer of another model. Sparse or larger ids (e.g. hashes)
+    must first be numbered densely, e.g. by ``np.unique(X,
+    return_inverse=True)``. Documents are the rows of ``X``: windows never
     cross them.
 
     Parameters
@@ -118,8 +125,9 @@ default=None
         no vector (ignored, or rarer than ``min_count``) are zero, unless
         given by ``init_embeddings``.
     tokens_ : ndarray of shape (n_tokens,)
-        The token value of each row of ``embeddings_``:
-        ``arange(n_tokens)`` for token ids.
+        The token id of each row of ``embeddings_``: ``arange(n_tokens)``,
+        up to the largest id seen in ``fit`` (or the last row of
+        ``init_embeddings``).
     counts_ : ndarray of shape (n_tokens,)
         Occurrences of each token in the training data (0 for ignored ones).
     idf_ : ndarray of shape (n_tokens,)
@@ -256,47 +264,38 @@ default=None
     # -- input ------------------------------------------------------------------
 
     def _validate_X(self, X, *, reset):
+        """Validate ``X``; return it as int64 token ids."""
         if _holds_text(X):
             raise TypeError(
                 "Word2Vec expects rows of token ids, not text; tokenise the "
                 "documents first, e.g. make_pipeline(TextTokenizer(), Word2Vec())."
             )
-        return validate_data(self, X, dtype="numeric", reset=reset)
+        return check_token_ids(validate_data(self, X, dtype="numeric", reset=reset))
 
     def _learn_tokens(self, X, init):
-        """Set ``tokens_``: the value of each row of the embeddings."""
-        values = np.unique(X)
-        is_ids = values[0] >= 0 and np.all(values == np.floor(values))
-        ignored = np.asarray(self.ignored_ids, dtype=np.float64)
+        """Set ``tokens_``: the id of each row of the embeddings."""
+        largest = int(X.max())
         if init is not None:
-            if not is_ids:
+            if largest >= len(init):
                 raise ValueError(
-                    "With init_embeddings, X must hold non-negative integer "
-                    "token ids (row i of init_embeddings is the vector of id i)."
-                )
-            if values[-1] >= len(init):
-                raise ValueError(
-                    f"X holds token id {int(values[-1])}, but init_embeddings has "
+                    f"X holds token id {largest}, but init_embeddings has "
                     f"only {len(init)} rows."
                 )
             self.tokens_ = np.arange(len(init))
-        elif is_ids:
-            self.tokens_ = np.arange(int(values[-1]) + 1)
-        else:
-            self.tokens_ = np.setdiff1d(values.astype(np.float64), ignored)
-        if not len(self.tokens_):
+        elif largest >= _MAX_IDS:
             raise ValueError(
-                f"X holds only ignored ids (ignored_ids={tuple(self.ignored_ids)})."
+                f"X holds token id {largest}; Word2Vec takes ids below 2**24 "
+                f"({_MAX_IDS}), as it keeps a vector row per id up to the largest. "
+                "Number sparse ids densely first, e.g. with "
+                "np.unique(X, return_inverse=True)."
             )
+        else:
+            self.tokens_ = np.arange(largest + 1)
 
     def _encode(self, X):
-        """Rows of ``embeddings_`` for the values of ``X``; -1 for non-words."""
-        X = np.asarray(X, dtype=np.float64)
-        rows = np.searchsorted(self.tokens_, X)
-        np.minimum(rows, len(self.tokens_) - 1, out=rows)
-        known = self.tokens_[rows] == X
-        known &= ~np.isin(X, np.asarray(self.ignored_ids, dtype=np.float64))
-        return np.where(known, rows, -1)
+        """Rows of ``embeddings_`` for the token ids ``X``; -1 for non-words."""
+        known = (X < len(self.tokens_)) & ~np.isin(X, np.asarray(self.ignored_ids))
+        return np.where(known, X, -1)
 
     def _check_init(self):
         if self.init_embeddings is None:
@@ -322,8 +321,10 @@ default=None
         Parameters
         ----------
         X : array-like of shape (n_documents, n_positions)
-            Token ids, one document per row (e.g. from ``TextTokenizer``);
-            padding and out-of-vocabulary ids (``ignored_ids``) are skipped.
+            Token ids, one document per row (e.g. from ``TextTokenizer``):
+            non-negative integers below 2**24, or below the rows of
+            ``init_embeddings``. Padding and out-of-vocabulary ids
+            (``ignored_ids``) are skipped.
         y : None
             Ignored.
 
@@ -515,7 +516,8 @@ default=None
                 raise KeyError(f"{query!r} is not in the vocabulary.")
             query = vocabulary[query]
         if np.ndim(query) == 0:
-            query_row = int(self._encode(np.asarray([query]))[0])
+            query_id = check_token_ids(np.asarray([query]), input_name="query")
+            query_row = int(self._encode(query_id)[0])
             if query_row < 0 or not self.has_vector_[query_row]:
                 raise KeyError(f"Token {query!r} has no vector.")
             vector = self.embeddings_[query_row].astype(np.float64)
@@ -544,6 +546,13 @@ default=None
     @property
     def _n_features_out(self):
         return self.embeddings_.shape[1]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # X holds token ids (non-negative integers).
+        tags.input_tags.categorical = True
+        tags.input_tags.positive_only = True
+        return tags
 
 
 def _holds_text(X):

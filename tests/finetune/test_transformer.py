@@ -335,6 +335,20 @@ def test_transformer_classifier_pandas_and_arrays_of_strings():
     assert not hasattr(clf, "n_features_in_")
 
 
+def test_transformer_classifier_reads_lone_surrogates(lora_classifier):
+    """Check that lone surrogates read as U+FFFD and the documents stay as given."""
+    documents = ["bad \ud800 film", "\ud83d\ude00 great", "plain"]
+    given = list(documents)
+    proba = lora_classifier.predict_proba(documents)
+    assert documents == given
+    assert_allclose(
+        proba, lora_classifier.predict_proba(["bad \ufffd film", "😀 great", "plain"])
+    )
+    clf = TransformerClassifier(peft_method="head_only", **FAST)
+    clf.fit(documents + ["dull \udfff"], ["neg", "pos", "pos", "neg"])
+    assert clf.predict(documents).shape == (3,)
+
+
 @pytest.mark.parametrize(
     "X, error, match",
     [

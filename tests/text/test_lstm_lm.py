@@ -8,11 +8,15 @@ import pytest
 import torch
 from numpy.testing import assert_allclose
 from sklearn.pipeline import make_pipeline
+from text_estimator_cases import (
+    TRAINING_STATE_KEPT,
+    assert_pickle_holds_what_predicts,
+)
 from torch.testing import assert_close
 
 from sklearn_histai.nn import LSTMLanguageNet, SequenceNLL
 from sklearn_histai.text import LSTMLanguageModel, NGramLanguageModel, TextTokenizer
-from sklearn_histai.text._lm_common import BOS, EOS, PAD
+from sklearn_histai.utils._token_ids import BOS, EOS, PAD
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -127,6 +131,36 @@ def test_lstm_language_model_padding_and_batching_do_not_change_scores():
     )
     one_by_one = [model.score_samples(X[i : i + 1])[0] for i in range(5)]
     assert_allclose(one_by_one, model.score_samples(X)[:5], rtol=1e-5)
+
+
+def test_lstm_language_model_rejects_ids_that_are_not_token_ids():
+    """Check that negative ids are refused and non-integer values warn."""
+    with pytest.warns(UserWarning, match="non-integer value 1.4"):
+        _small(max_iter=1).fit([[1.4, 2.3, 3.2]] * 4)
+    with pytest.raises(ValueError, match="Negative values in data"):
+        _small(max_iter=1).fit([[-1, -2, -3]] * 4)
+    model = _small(max_iter=1).fit([[2, 3, 4], [3, 4, 2]] * 2)
+    with pytest.warns(UserWarning, match="non-integer value 1.4"):
+        model.perplexity([[1.4, 2.3, 3.2]])
+    with pytest.raises(ValueError, match="Negative values in data"):
+        model.score_samples([[-1, -2, -3]])
+
+
+def test_lstm_language_model_empty_sequence_predicts_its_end():
+    """Check that an empty sequence's likelihood is that of the end after the start."""
+    model = _small(max_iter=2).fit(PATTERNS)
+    log_end = model._next_log_probs([BOS], None)[0][EOS]
+    assert np.isfinite(log_end)
+    assert_allclose(model.score_samples([[]]), [log_end], rtol=1e-5)
+    assert_allclose(model.score_samples([["cat"], []])[1], log_end, rtol=1e-5)
+    assert_allclose(model.perplexity([[]]), np.exp(-log_end), rtol=1e-5)
+
+
+@pytest.mark.xfail(strict=True, reason=TRAINING_STATE_KEPT)
+def test_lstm_language_model_pickles_only_what_predicts():
+    """Check that a fitted language model pickles about the weights it reads."""
+    model = LSTMLanguageModel(max_iter=1, random_state=0).fit(PATTERNS * 4)
+    assert_pickle_holds_what_predicts(model, model.net_.module_)
 
 
 def test_lstm_language_model_tied_weights_and_adaptive_softmax():

@@ -11,7 +11,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
 from sklearn_histai.text import NGramLanguageModel, TextTokenizer
-from sklearn_histai.text._lm_common import BOS, PAD
+from sklearn_histai.utils._token_ids import BOS, EOS, PAD
 
 WORDS = list("abcdefg")
 
@@ -149,6 +149,39 @@ def test_ngram_language_model_matrix_rows_equal_token_lists():
         by_lists.score_samples(to_matrix(test))
     with pytest.raises(ValueError, match="fitted on a numeric matrix"):
         by_ids.score_samples(test)
+
+
+def test_ngram_language_model_rejects_ids_that_are_not_token_ids():
+    """Check that negative ids are refused and non-integer values warn."""
+    negative, fractional = [[-1, -2, -3]], [[1.4, 2.3, 3.2]]
+    match = "Negative values in data.*found the id -3"
+    with pytest.raises(ValueError, match=match):
+        NGramLanguageModel().fit(negative)
+    with pytest.warns(UserWarning, match="non-integer value 1.4"):
+        NGramLanguageModel().fit(fractional)
+    model = NGramLanguageModel(order=2).fit([[2, 3, 4], [3, 4, 2], [4, 2, 3]])
+    for method in (model.perplexity, model.score, model.score_samples):
+        with pytest.raises(ValueError, match=match):
+            method(negative)
+        with pytest.warns(UserWarning, match="non-integer value 1.4"):
+            method(fractional)
+    for prompt in (negative[0], fractional[0]):
+        with pytest.raises(ValueError, match="prompt"):
+            model.generate(prompt)
+
+
+def test_ngram_language_model_empty_sequence_predicts_its_end():
+    """Check that an empty sequence's likelihood is that of the end after the start."""
+    model = NGramLanguageModel(order=2).fit([["a", "b"], ["b", "a"], []])
+    log_end = model._next_log_probs([BOS], None)[0][EOS]
+    assert np.isfinite(log_end)
+    assert_allclose(model.score_samples([[]]), [log_end])
+    assert_allclose(model.score_samples([["a"], []])[1], log_end)
+    assert_allclose(model.perplexity([[]]), np.exp(-log_end))
+    assert_allclose(model.score([[], []]), log_end)
+    by_ids = NGramLanguageModel(order=2).fit([[2, 3], [3, 2]])
+    with pytest.raises(ValueError, match="0 feature"):
+        by_ids.perplexity([[]])
 
 
 def test_ngram_language_model_generates_reproducibly():

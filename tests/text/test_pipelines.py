@@ -15,7 +15,11 @@ from sklearn_histai.text import (
     make_text_classifier,
 )
 
-from text_estimator_cases import text_corpus
+from text_estimator_cases import (
+    TRAINING_STATE_KEPT,
+    assert_pickle_holds_what_predicts,
+    text_corpus,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -59,6 +63,28 @@ def test_make_text_classifier_default_vocabulary_fits_the_model(kind):
     X, _ = text_corpus()
     tokenizer = pipeline["tokenizer"].fit(X)
     assert tokenizer.vocab_size_ <= pipeline["classifier"].vocab_size
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=TRAINING_STATE_KEPT
+    + " The embedding tables also have vocab_size = max_vocabulary + 2 rows "
+    "(20,002 or 50,002) whatever the tokenizer learnt (~30 ids here): the "
+    "token-input base builds them from vocab_size.",
+)
+@pytest.mark.parametrize("kind", sorted(MODELS))
+def test_make_text_classifier_pickles_only_what_predicts(kind):
+    """Check that a fitted neural pipeline pickles about the weights it reads."""
+    X, y = text_corpus(n_documents=12)
+    pipeline = make_text_classifier(kind, random_state=0, classifier__max_iter=1)
+    pipeline.fit(X, y)
+    tokenizer, model = pipeline["tokenizer"], pipeline["classifier"]
+    assert_pickle_holds_what_predicts(
+        pipeline,
+        model.net_.module_,
+        n_ids=tokenizer.vocab_size_,
+        vocab_size=model.vocab_size,
+    )
 
 
 def test_make_text_classifier_routes_step_parameters():

@@ -12,6 +12,10 @@ from numpy.testing import assert_allclose
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, KFold
+from text_estimator_cases import (
+    TRAINING_STATE_KEPT,
+    assert_pickle_holds_what_predicts,
+)
 from torch.testing import assert_close
 
 from sklearn_histai.nn import (
@@ -238,6 +242,31 @@ def test_sequence_tagger_list_form_estimator_behaviours():
             assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="fitted on token lists"):
         tagger.predict(np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("crf, char_features", [(False, True), (True, False)])
+def test_sequence_tagger_empty_sentences_get_empty_tag_lists(crf, char_features):
+    """Check that an empty sentence gets no tag, alone or among others."""
+    X = [["the", "cat"], ["a", "dog", "ran"]]
+    y = [["DET", "NOUN"], ["DET", "NOUN", "VERB"]]
+    tagger = _small(max_iter=2, crf=crf, char_features=char_features).fit(X, y)
+    assert tagger.predict([[]]) == [[]]
+    assert tagger.predict([[], []]) == [[], []]
+    assert tagger.predict([["the", "cat"], []]) == [tagger.predict(X[:1])[0], []]
+    (proba,) = tagger.predict_proba([[]])
+    assert proba.shape == (0, 3)
+    by_ids = _small(max_iter=2, crf=crf).fit(np.array([[2, 3], [3, 2]]), [0, 1])
+    with pytest.raises(ValueError, match="0 feature"):
+        by_ids.predict([[]])
+
+
+@pytest.mark.xfail(strict=True, reason=TRAINING_STATE_KEPT)
+def test_sequence_tagger_pickles_only_what_predicts():
+    """Check that a fitted tagger pickles about the weights it reads."""
+    X = [["the", "cat", "sat"], ["a", "dog", "ran"]] * 6
+    y = [["DET", "NOUN", "VERB"]] * 12
+    tagger = SequenceTagger(max_iter=1, random_state=0).fit(X, y)
+    assert_pickle_holds_what_predicts(tagger, tagger.net_.module_)
 
 
 def test_sequence_tagger_grid_search_in_parallel_on_token_lists():

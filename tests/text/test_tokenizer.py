@@ -12,7 +12,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 
 from sklearn_histai.text import TextAnalyzer, TextTokenizer
-from sklearn_histai.text._tokenizer import OOV_ID, PADDING_ID
+from sklearn_histai.utils._token_ids import PAD, UNK
 
 
 def test_text_analyzer_words_punctuation_and_symbols():
@@ -128,8 +128,8 @@ def test_text_tokenizer_ids_padding_and_vocabulary_order():
     assert tokenizer.max_length_ == 3
     ids = tokenizer.transform(["a z", "", "d c b a"])
     assert ids.dtype == np.int64
-    assert_array_equal(ids, [[2, OOV_ID, 0], [0, 0, 0], [5, 4, 3]])
-    assert PADDING_ID == 0
+    assert_array_equal(ids, [[2, UNK, 0], [0, 0, 0], [5, 4, 3]])
+    assert PAD == 0
     assert tokenizer.inverse_transform(ids) == [
         ["a", "<unk>"],
         [],

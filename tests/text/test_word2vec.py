@@ -9,6 +9,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import make_pipeline
+from text_estimator_cases import assert_pickle_holds_what_predicts
 
 from sklearn_histai.text import TextTokenizer, Word2Vec
 
@@ -86,15 +87,30 @@ def test_word2vec_transform_pools_mean_and_tfidf():
     assert_allclose(Z[1:], np.array(expected_mean[1:]), rtol=1e-6)
 
 
-def test_word2vec_other_numbers_are_tokens_too():
-    """Check that non-integer values are tokens, rows following tokens_."""
-    X = np.array([[0.5, -1.0, 0.5, 2.5], [2.5, 0.5, -1.0, 0.0]])
-    model = Word2Vec(vector_size=3, epochs=1, random_state=0).fit(X)
-    # 0.0 is padding: left out of the tokens.
-    assert_array_equal(model.tokens_, [-1.0, 0.5, 2.5])
-    assert model.embeddings_.shape == (3, 3)
-    assert_allclose(model.transform([[2.5, 7.0, 0.0, 0.0]]), [model.embeddings_[2]])
-    assert {token for token, _ in model.most_similar(0.5)} == {-1.0, 2.5}
+def test_word2vec_rejects_ids_that_are_not_token_ids():
+    """Check that non-integer, negative and huge ids are refused before any work."""
+    model = Word2Vec(vector_size=3, epochs=1, random_state=0)
+    for X, match in [
+        ([[0.5, 2.5, 0.5, 2.5]], "non-integer value 0.5"),
+        ([[2, -1, 3, -1]], "Negative values in data.*found the id -1"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            clone(model).fit(X)
+        with pytest.raises(ValueError, match=match):
+            clone(model).fit([[2, 3, 2, 3]]).transform(X)
+    # One id of 2**40 would ask for a table of 2**40 rows (8 TiB of int64 ids).
+    with pytest.raises(ValueError, match=r"1099511627776; Word2Vec takes ids below"):
+        clone(model).fit([[2, 3, 2**40, 3]])
+    with pytest.raises(ValueError, match="query"):
+        clone(model).fit([[2, 3, 2, 3]]).most_similar(2.5)
+
+
+def test_word2vec_pickles_only_its_vectors():
+    """Check that a fitted Word2Vec pickles about its table of word vectors."""
+    rng = np.random.RandomState(0)
+    X = rng.randint(2, 3000, size=(200, 20))
+    model = Word2Vec(vector_size=32, epochs=1, random_state=0).fit(X)
+    assert_pickle_holds_what_predicts(model, [model.embeddings_])
 
 
 def test_word2vec_starts_from_pretrained_vectors():
