@@ -8,15 +8,16 @@ import pytest
 import torch
 from numpy.testing import assert_allclose
 from sklearn.pipeline import make_pipeline
-from text_estimator_cases import (
-    TRAINING_STATE_KEPT,
-    assert_pickle_holds_what_predicts,
-)
 from torch.testing import assert_close
 
 from sklearn_histai.nn import LSTMLanguageNet, SequenceNLL
 from sklearn_histai.text import LSTMLanguageModel, NGramLanguageModel, TextTokenizer
 from sklearn_histai.utils._token_ids import BOS, EOS, PAD
+
+from text_estimator_cases import (
+    TRAINING_STATE_KEPT,
+    assert_pickle_holds_what_predicts,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

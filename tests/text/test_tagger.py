@@ -12,10 +12,6 @@ from numpy.testing import assert_allclose
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, KFold
-from text_estimator_cases import (
-    TRAINING_STATE_KEPT,
-    assert_pickle_holds_what_predicts,
-)
 from torch.testing import assert_close
 
 from sklearn_histai.nn import (
@@ -27,6 +23,11 @@ from sklearn_histai.nn import (
     crf_viterbi,
 )
 from sklearn_histai.text import SequenceTagger, token_accuracy_scorer
+
+from text_estimator_cases import (
+    TRAINING_STATE_KEPT,
+    assert_pickle_holds_what_predicts,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

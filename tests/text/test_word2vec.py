@@ -9,9 +9,10 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import make_pipeline
-from text_estimator_cases import assert_pickle_holds_what_predicts
 
 from sklearn_histai.text import TextTokenizer, Word2Vec
+
+from text_estimator_cases import assert_pickle_holds_what_predicts
 
 
 def _topic_corpus(n_documents=200, length=12, seed=0):
