@@ -286,15 +286,6 @@ def text_corpus(n_documents=48, random_state=0):
 
 # Why the fitted neural text models pickle to about four times their weights;
 # the fix lies in the neural base, outside the text package.
-TRAINING_STATE_KEPT = (
-    "The fitted skorch net_ keeps what only training reads: Adam's two moment "
-    "tensors per parameter in net_.optimizer_ (2x the weights), and the module "
-    "pickled twice (skorch's constructor argument net_.module, pickled by "
-    "pickle, is the object net_.module_, pickled by torch.save). Both are left "
-    "by BaseNeuralEstimator._fit_network in neural_network/_base.py."
-)
-
-
 def assert_pickle_holds_what_predicts(fitted, weights, *, n_ids=None, vocab_size=None):
     """Assert that ``fitted`` pickles to little more than what prediction reads.
 

@@ -260,8 +260,11 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         """Per-sample weights from ``class_weight``; 1 where there is none."""
         return 1.0
 
-    def _check_input(self, X):
-        """Check the validated input further; the identity by default."""
+    def _check_input(self, X, *, reset):
+        """Check the validated input further; the identity by default.
+
+        ``reset`` is True in a fit that learns from ``X`` (not a warm start).
+        """
         return X
 
     # -- the shared machinery ---------------------------------------------------
@@ -269,9 +272,9 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
     def _validate_input(self, X, *, reset, y="no_validation"):
         kwargs = dict(dtype=list(self._input_dtype), reset=reset)
         if isinstance(y, str) and y == "no_validation":
-            return self._check_input(validate_data(self, X, **kwargs))
+            return self._check_input(validate_data(self, X, **kwargs), reset=reset)
         X, y = validate_data(self, X, y, **kwargs, **self._target_validation())
-        return self._check_input(X), y
+        return self._check_input(X, reset=reset), y
 
     def _check_params(self):
         """Check the parameters further than their constraints do, before any work.
@@ -472,6 +475,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
                     if len(net.history) == epochs_before:
                         raise
                     interrupted = True
+        net.release_training_state()
         self.net_ = net
         self.architecture_ = self._architecture()
         self._record_training(net, epochs_before)

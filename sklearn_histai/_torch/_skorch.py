@@ -93,7 +93,16 @@ class StopTraining(KeyboardInterrupt):
 
 
 class EarlyStop(EarlyStopping):
-    """skorch's ``EarlyStopping``, which stops with :class:`StopTraining`."""
+    """skorch's ``EarlyStopping``, which stops with :class:`StopTraining`.
+
+    Once training ends (and the best weights are restored), it lets go of
+    its copy of them, which a fitted estimator would otherwise pickle.
+    """
+
+    def on_train_end(self, net, **kwargs):
+        """Restore the best weights as skorch does, then drop the copy."""
+        super().on_train_end(net, **kwargs)
+        self.best_model_weights_ = None
 
     def on_epoch_end(self, net, **kwargs):
         """Count the epochs without improvement; stop after ``patience`` of them."""
@@ -154,6 +163,24 @@ class WeightedNet(InterruptibleNet):
         super().__init__(*args, **kwargs)
         self.gradient_accumulation_steps = gradient_accumulation_steps
         self.precision = precision
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        # skorch keeps the module it was given as ``module`` besides the
+        # trained ``module_`` (the same object), and would pickle it twice;
+        # its class is what a re-initialisation would need.
+        if isinstance(state.get("module"), torch.nn.Module):
+            state["module"] = type(state["module"])
+        return state
+
+    def release_training_state(self):
+        """Drop what only training reads: the optimizer's moment estimates.
+
+        A warm start builds a new optimizer, so nothing reads them after
+        ``fit``; they would double the size of a pickled Adam-trained model.
+        """
+        for name in self._optimizers:
+            getattr(self, name + "_").state.clear()
 
     def initialize(self):
         super().initialize()

@@ -46,9 +46,25 @@ class TokenInputMixin:
             return PAD
         return self.padding_value
 
-    def _check_token_ids(self, X):
-        """Return validated numeric rows as int64 token ids in [0, vocab_size)."""
-        return check_token_ids(X, vocab_size=self.vocab_size)
+    def _check_token_ids(self, X, *, reset):
+        """Return validated numeric rows as int64 rows of the embedding table.
+
+        A fit sizes the table: a row per id up to the largest one seen, and
+        one more that every larger id shares. Ids never seen in training
+        have no trained vector either way, and a text pipeline's
+        ``vocab_size`` (its tokenizer's bound) can be a thousand times the
+        ids a small corpus uses: a table of ``vocab_size`` rows would hold
+        (and pickle) mostly untrained rows. Pretrained ``embeddings`` keep
+        all of their rows.
+        """
+        ids = check_token_ids(X, vocab_size=self.vocab_size)
+        if reset:
+            if self.embeddings is not None:
+                self._n_embeddings_ = self.vocab_size
+            else:
+                largest = int(ids.max(initial=PAD))
+                self._n_embeddings_ = min(self.vocab_size, largest + 2)
+        return np.minimum(ids, self._n_embeddings_ - 1)
 
     def _pretrained_embeddings(self):
         """The pretrained embedding matrix as float32, or None."""

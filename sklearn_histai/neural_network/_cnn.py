@@ -74,10 +74,10 @@ class _CNNMixin(TokenInputMixin):
         if self.image_shape is not None:
             check_layer_sizes(self.image_shape, "image_shape", allow_empty=False)
 
-    def _check_input(self, X):
+    def _check_input(self, X, *, reset):
         if self.vocab_size is None:
             return X
-        return self._check_token_ids(X)
+        return self._check_token_ids(X, reset=reset)
 
     def _input_shape(self):
         if self.image_shape is None:
@@ -94,7 +94,7 @@ class _CNNMixin(TokenInputMixin):
     def _build_module(self):
         if self.vocab_size is not None:
             return TextCNN(
-                self.vocab_size,
+                self._n_embeddings_,
                 self.n_outputs_,
                 embedding_dim=self.embedding_dim,
                 filter_sizes=tuple(self.filter_sizes),

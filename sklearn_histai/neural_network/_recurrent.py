@@ -72,7 +72,7 @@ class _RecurrentMixin(TokenInputMixin):
             return PAD if self.vocab_size is not None else None
         return self.padding_value
 
-    def _check_input(self, X):
+    def _check_input(self, X, *, reset):
         if self.vocab_size is None:
             if X.shape[1] % self.n_features_per_step:
                 raise ValueError(
@@ -80,7 +80,7 @@ class _RecurrentMixin(TokenInputMixin):
                     f"n_features_per_step={self.n_features_per_step}."
                 )
             return X
-        return self._check_token_ids(X)
+        return self._check_token_ids(X, reset=reset)
 
     def _build_module(self):
         return RecurrentNet(
@@ -91,7 +91,7 @@ class _RecurrentMixin(TokenInputMixin):
             num_layers=self.num_layers,
             bidirectional=self.bidirectional,
             dropout=self.dropout,
-            vocab_size=self.vocab_size,
+            vocab_size=None if self.vocab_size is None else self._n_embeddings_,
             embedding_dim=self.embedding_dim,
             padding_value=self._padding(),
             embeddings=self._pretrained_embeddings(),

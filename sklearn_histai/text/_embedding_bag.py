@@ -166,17 +166,17 @@ class EmbeddingBagClassifier(TokenInputMixin, BaseNeuralClassifier):
             verbose=verbose,
         )
 
-    def _check_input(self, X):
+    def _check_input(self, X, *, reset):
         if self.vocab_size is None:
             return X
-        return self._check_token_ids(X)
+        return self._check_token_ids(X, reset=reset)
 
     def _build_module(self):
         tokens = self.vocab_size is not None
         return EmbeddingBagNet(
             None if tokens else self.n_features_in_,
             self.n_outputs_,
-            vocab_size=self.vocab_size,
+            vocab_size=self._n_embeddings_ if tokens else None,
             embedding_dim=self.embedding_dim,
             dropout=self.dropout,
             padding_value=self._token_padding() if tokens else None,

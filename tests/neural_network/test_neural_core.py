@@ -281,3 +281,24 @@ def test_neural_estimator_clone_keeps_explicit_parameters():
     assert params["hidden_size"] == 7
     assert params["class_weight"] == "balanced"
     assert params["num_threads"] == 1
+
+
+@pytest.mark.parametrize("cls", [CNNClassifier, RNNClassifier, EmbeddingBagClassifier])
+def test_token_estimator_sizes_its_table_to_the_ids_seen(cls):
+    """Check that ids above those seen in fit share one row, not vocab_size rows."""
+    rng = np.random.RandomState(0)
+    X = rng.randint(1, 10, size=(40, 6))
+    y = (X[:, 0] > 5).astype(int)
+    est = cls(vocab_size=100_000, max_iter=2, random_state=0).fit(X, y)
+    tables = [
+        layer.num_embeddings
+        for layer in est.net_.module_.modules()
+        if isinstance(layer, torch.nn.Embedding | torch.nn.EmbeddingBag)
+    ]
+    assert tables == [11]  # ids 0..9 and one row that larger ids share
+    unseen = X.copy()
+    unseen[:, 2] = 500
+    shared = X.copy()
+    shared[:, 2] = 99_999
+    assert_allclose(est.predict_proba(unseen), est.predict_proba(shared))
+    assert not np.allclose(est.predict_proba(unseen), est.predict_proba(X))

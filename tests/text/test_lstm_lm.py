@@ -15,7 +15,6 @@ from sklearn_histai.text import LSTMLanguageModel, NGramLanguageModel, TextToken
 from sklearn_histai.utils._token_ids import BOS, EOS, PAD
 
 from text_estimator_cases import (
-    TRAINING_STATE_KEPT,
     assert_pickle_holds_what_predicts,
 )
 
@@ -157,7 +156,6 @@ def test_lstm_language_model_empty_sequence_predicts_its_end():
     assert_allclose(model.perplexity([[]]), np.exp(-log_end), rtol=1e-5)
 
 
-@pytest.mark.xfail(strict=True, reason=TRAINING_STATE_KEPT)
 def test_lstm_language_model_pickles_only_what_predicts():
     """Check that a fitted language model pickles about the weights it reads."""
     model = LSTMLanguageModel(max_iter=1, random_state=0).fit(PATTERNS * 4)

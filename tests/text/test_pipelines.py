@@ -16,7 +16,6 @@ from sklearn_histai.text import (
 )
 
 from text_estimator_cases import (
-    TRAINING_STATE_KEPT,
     assert_pickle_holds_what_predicts,
     text_corpus,
 )
@@ -65,13 +64,6 @@ def test_make_text_classifier_default_vocabulary_fits_the_model(kind):
     assert tokenizer.vocab_size_ <= pipeline["classifier"].vocab_size
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=TRAINING_STATE_KEPT
-    + " The embedding tables also have vocab_size = max_vocabulary + 2 rows "
-    "(20,002 or 50,002) whatever the tokenizer learnt (~30 ids here): the "
-    "token-input base builds them from vocab_size.",
-)
 @pytest.mark.parametrize("kind", sorted(MODELS))
 def test_make_text_classifier_pickles_only_what_predicts(kind):
     """Check that a fitted neural pipeline pickles about the weights it reads."""

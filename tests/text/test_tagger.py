@@ -25,7 +25,6 @@ from sklearn_histai.nn import (
 from sklearn_histai.text import SequenceTagger, token_accuracy_scorer
 
 from text_estimator_cases import (
-    TRAINING_STATE_KEPT,
     assert_pickle_holds_what_predicts,
 )
 
@@ -261,7 +260,6 @@ def test_sequence_tagger_empty_sentences_get_empty_tag_lists(crf, char_features)
         by_ids.predict([[]])
 
 
-@pytest.mark.xfail(strict=True, reason=TRAINING_STATE_KEPT)
 def test_sequence_tagger_pickles_only_what_predicts():
     """Check that a fitted tagger pickles about the weights it reads."""
     X = [["the", "cat", "sat"], ["a", "dog", "ran"]] * 6
