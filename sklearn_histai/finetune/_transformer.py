@@ -32,9 +32,9 @@ from sklearn_histai.finetune._docs import ATTRIBUTES_DOC, MODEL_DOC, TRAINING_DO
 from sklearn_histai.finetune._methods import METHODS
 from sklearn_histai.nn import EncoderWithHead
 from sklearn_histai.nn._encoder import POOLINGS
-from sklearn_histai.text._tokenizer import _check_documents
 from sklearn_histai.utils import ModelHistory
 from sklearn_histai.utils._docstrings import fill_doc
+from sklearn_histai.utils._documents import check_documents
 
 HEAD_FILE = "head.safetensors"
 HEAD_CONFIG_FILE = "head.json"
@@ -99,7 +99,7 @@ class _TransformerMixin:
     # -- input ------------------------------------------------------------------
 
     def _validate_input(self, X, *, reset, y="no_validation"):
-        texts = _check_documents(X)
+        texts = check_documents(X)
         if reset:
             self.tokenizer_ = load_tokenizer(
                 self.tokenizer, self.model, self.truncation

@@ -18,6 +18,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from sklearn_histai.utils import ModelHistory
+from sklearn_histai.utils._documents import check_documents
 from sklearn_histai.utils._token_ids import PAD, UNK
 
 # How inverse_transform shows the out-of-vocabulary id.
@@ -55,51 +56,6 @@ def _is_kept_character(char):
     signs) carry meaning, e.g. sentiment, and are kept.
     """
     return char.isalnum() or unicodedata.category(char).startswith("S")
-
-
-def _check_documents(X, *, name="X"):
-    """Return ``X`` as a list of str, with a clear error for anything else.
-
-    Parameters
-    ----------
-    X : iterable of str
-        The documents: a list, a 1-D array or a pandas Series of strings.
-    name : str, default="X"
-        The name of the argument in the error messages.
-
-    Returns
-    -------
-    documents : list of str
-    """
-    if isinstance(X, str | bytes):
-        raise ValueError(
-            f"{name} must be an iterable of str documents; got a single "
-            f"{type(X).__name__}. Wrap one document in a list: [{name}]."
-        )
-    ndim = getattr(X, "ndim", 1)
-    if ndim != 1:
-        raise ValueError(
-            f"{name} must be a 1-D sequence of str documents (one document per "
-            f"element); got an array of shape {getattr(X, 'shape', None)}. "
-            "Select the text column, e.g. X['text'] or X[:, 0]."
-        )
-    try:
-        documents = list(X)
-    except TypeError:
-        raise TypeError(
-            f"{name} must be an iterable of str documents; got {type(X).__name__}."
-        ) from None
-    for index, document in enumerate(documents):
-        if not isinstance(document, str):
-            raise TypeError(
-                f"{name} must contain only str documents; element {index} is "
-                f"{type(document).__name__}: {document!r:.60}. Convert it with "
-                "str() or drop it; missing values (None, NaN) must be removed "
-                "or replaced by ''."
-            )
-    if not documents:
-        raise ValueError(f"{name} contains no documents.")
-    return documents
 
 
 class TextAnalyzer:
@@ -472,7 +428,7 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         self : TextTokenizer
             The fitted tokenizer.
         """
-        documents = _check_documents(X)
+        documents = check_documents(X)
         analyze = self.build_analyzer()
         analyze._check()
         token_lists = [analyze(document) for document in documents]
@@ -528,7 +484,7 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             vocabulary.
         """
         check_is_fitted(self)
-        documents = _check_documents(X)
+        documents = check_documents(X)
         analyze = self.build_analyzer()
         lookup = self.vocabulary_.get
         length = self.max_length_
