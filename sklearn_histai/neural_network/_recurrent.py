@@ -164,8 +164,8 @@ _RNN_DOC = {
 }
 _LSTM_DOC = {
     **_RNN_DOC,
-    "hidden_size_default": "128",
-    "num_layers_default": "2",
+    "hidden_size_default": "64",
+    "num_layers_default": "1",
     "bidirectional_default": "True",
 }
 
@@ -468,8 +468,8 @@ class LSTMClassifier(_LSTMMixin, BaseNeuralClassifier):
     def __init__(
         self,
         *,
-        hidden_size=128,
-        num_layers=2,
+        hidden_size=64,
+        num_layers=1,
         bidirectional=True,
         dropout=0.0,
         n_features_per_step=1,
@@ -589,8 +589,8 @@ class LSTMRegressor(_LSTMMixin, BaseNeuralRegressor):
     def __init__(
         self,
         *,
-        hidden_size=128,
-        num_layers=2,
+        hidden_size=64,
+        num_layers=1,
         bidirectional=True,
         dropout=0.0,
         n_features_per_step=1,
