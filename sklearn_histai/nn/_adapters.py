@@ -19,6 +19,15 @@ class BottleneckAdapter(nn.Module):
         Features of the input and output.
     adapter_size : int
         Features of the bottleneck.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_histai.nn import BottleneckAdapter
+    >>> adapter = BottleneckAdapter(hidden_size=8, adapter_size=2)
+    >>> x = torch.randn(3, 8)
+    >>> torch.equal(adapter(x), x)  # the identity until trained
+    True
     """
 
     def __init__(self, hidden_size, adapter_size):
@@ -31,6 +40,18 @@ class BottleneckAdapter(nn.Module):
         nn.init.zeros_(self.up.bias)
 
     def forward(self, x):
+        """Add the bottleneck's output to its input.
+
+        Parameters
+        ----------
+        x : tensor of shape (..., hidden_size)
+            Features, e.g. the token states of a sublayer.
+
+        Returns
+        -------
+        output : tensor of shape (..., hidden_size)
+            ``x + up(gelu(down(x)))``.
+        """
         return x + self.up(F.gelu(self.down(x)))
 
 
@@ -43,6 +64,17 @@ class LinearWithAdapter(nn.Module):
         The (usually frozen) projection whose output the adapter refines.
     adapter_size : int
         Features of the adapter's bottleneck.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from sklearn_histai.nn import LinearWithAdapter
+    >>> linear = nn.Linear(4, 8)
+    >>> layer = LinearWithAdapter(linear, adapter_size=2)
+    >>> x = torch.randn(3, 4)
+    >>> torch.equal(layer(x), linear(x))  # the adapter starts as the identity
+    True
     """
 
     def __init__(self, linear, adapter_size):
@@ -51,6 +83,18 @@ class LinearWithAdapter(nn.Module):
         self.adapter = BottleneckAdapter(linear.out_features, adapter_size)
 
     def forward(self, x):
+        """Project the input, then refine the projection with the adapter.
+
+        Parameters
+        ----------
+        x : tensor of shape (..., linear.in_features)
+            Input features.
+
+        Returns
+        -------
+        output : tensor of shape (..., linear.out_features)
+            The adapter's output on the projection.
+        """
         return self.adapter(self.linear(x))
 
 
@@ -75,6 +119,20 @@ def add_bottleneck_adapters(model, adapter_size):
     -------
     names : list of str
         The qualified names of the adapted projections.
+
+    Examples
+    --------
+    A toy encoder with one sublayer output block:
+
+    >>> from torch import nn
+    >>> from sklearn_histai.nn import add_bottleneck_adapters
+    >>> block = nn.Module()
+    >>> block.dense, block.LayerNorm = nn.Linear(32, 8), nn.LayerNorm(8)
+    >>> model = nn.ModuleDict({"output": block})
+    >>> add_bottleneck_adapters(model, adapter_size=2)
+    ['output.dense']
+    >>> type(model["output"].dense).__name__
+    'LinearWithAdapter'
     """
     blocks = [
         (name, module)
@@ -112,6 +170,14 @@ class PrefixEncoder(nn.Module):
     projection_size : int or None, default=None
         Hidden size of the reparametrising MLP; None trains the prefixes
         directly.
+
+    Examples
+    --------
+    >>> from sklearn_histai.nn import PrefixEncoder
+    >>> PrefixEncoder(n_layers=2, n_prefix=3, hidden_size=8)().shape
+    torch.Size([2, 2, 3, 8])
+    >>> PrefixEncoder(2, 3, 8, projection_size=16)().shape
+    torch.Size([2, 2, 3, 8])
     """
 
     def __init__(self, n_layers, n_prefix, hidden_size, projection_size=None):
@@ -134,7 +200,14 @@ class PrefixEncoder(nn.Module):
             )
 
     def forward(self):
-        """Return the prefixes, of shape (n_layers, 2, n_prefix, hidden_size)."""
+        """Return the key and value prefixes of every layer.
+
+        Returns
+        -------
+        prefixes : tensor of shape (n_layers, 2, n_prefix, hidden_size)
+            For each layer, the prefix of the keys (index 0) and of the
+            values (index 1).
+        """
         if self.mlp is None:
             return self.prefixes
         out = self.mlp(self.embedding)
@@ -159,6 +232,21 @@ class PrefixSelfAttention(nn.Module):
         The self-attention to replace: it has ``query``, ``key`` and
         ``value`` linear projections, ``num_attention_heads`` and a
         ``dropout`` on the attention probabilities.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from sklearn_histai.nn import PrefixSelfAttention
+    >>> attention = nn.Module()
+    >>> attention.query, attention.key, attention.value = (
+    ...     nn.Linear(8, 8) for _ in range(3))
+    >>> attention.num_attention_heads, attention.dropout = 2, nn.Dropout(0.0)
+    >>> layer = PrefixSelfAttention(attention)
+    >>> layer.prefix = torch.randn(2, 3, 8)  # keys and values of 3 positions
+    >>> output, _ = layer(torch.randn(1, 5, 8))
+    >>> output.shape
+    torch.Size([1, 5, 8])
     """
 
     def __init__(self, attention):
@@ -176,6 +264,30 @@ class PrefixSelfAttention(nn.Module):
         return x.view(batch, steps, self.num_attention_heads, -1).transpose(1, 2)
 
     def forward(self, hidden_states, attention_mask=None, **kwargs):
+        """Attend from each token to the prefix and to the tokens.
+
+        Parameters
+        ----------
+        hidden_states : tensor of shape (batch, steps, hidden_size)
+            Token states entering the attention layer.
+        attention_mask : tensor or None, default=None
+            None (every key visible), a padding mask of shape
+            ``(batch, steps)`` (1 at tokens, 0 at padding), or a boolean
+            (True is visible) or additive float (0 is visible) mask
+            broadcastable to ``(batch, heads, steps, steps)``. The prefix
+            stays visible to every query.
+        **kwargs : dict
+            Further arguments the encoder passes to its attention layers
+            (e.g. ``head_mask``, ``output_attentions``); ignored.
+
+        Returns
+        -------
+        output : tensor of shape (batch, steps, hidden_size)
+            The attention's output, all heads concatenated.
+        attention_probs : None
+            No attention probabilities are returned; the slot keeps the
+            layout of the replaced layer's outputs.
+        """
         batch, steps, _ = hidden_states.shape
         query = self._heads(self.query(hidden_states))
         key = self._heads(self.key(hidden_states))
@@ -246,6 +358,31 @@ class PrefixTuning(nn.Module):
         The model with its self-attention layers replaced.
     prefix_encoder : PrefixEncoder
         The trained prefixes.
+
+    Examples
+    --------
+    A toy encoder of one self-attention layer:
+
+    >>> import torch
+    >>> from torch import nn
+    >>> from sklearn_histai.nn import PrefixTuning
+    >>> class Encoder(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.attention = nn.Module()
+    ...         for name in ("query", "key", "value"):
+    ...             setattr(self.attention, name, nn.Linear(8, 8))
+    ...         self.attention.num_attention_heads = 2
+    ...         self.attention.dropout = nn.Dropout(0.0)
+    ...     def forward(self, hidden_states):
+    ...         return self.attention(hidden_states)[0]
+    >>> model = PrefixTuning(Encoder(), n_prefix=4)
+    >>> type(model.model.attention).__name__
+    'PrefixSelfAttention'
+    >>> model(torch.randn(2, 5, 8)).shape
+    torch.Size([2, 5, 8])
+    >>> model.prefix_encoder().shape
+    torch.Size([1, 2, 4, 8])
     """
 
     def __init__(self, model, n_prefix, projection_size=None):
@@ -282,6 +419,20 @@ class PrefixTuning(nn.Module):
         )
 
     def forward(self, *args, **kwargs):
+        """Run the model with the current prefixes in its attention layers.
+
+        Parameters
+        ----------
+        *args : tuple
+            Positional arguments of the model (e.g. ``input_ids``).
+        **kwargs : dict
+            Keyword arguments of the model (e.g. ``attention_mask``).
+
+        Returns
+        -------
+        output : object
+            What the model returns.
+        """
         prefixes = self.prefix_encoder()
         for attention, prefix in zip(self.attentions, prefixes):
             attention.prefix = prefix

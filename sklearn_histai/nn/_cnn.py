@@ -34,6 +34,19 @@ class LeNet(nn.Module):
         Activation after each convolution and the dense layer.
     dropout : float, default=0.0
         Dropout probability before the output layer.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_histai.nn import LeNet
+    >>> net = LeNet(input_shape=(1, 8, 8), n_outputs=10)
+    >>> net(torch.randn(2, 64)).shape
+    torch.Size([2, 10])
+
+    A 1-D signal of five steps:
+
+    >>> LeNet(input_shape=(1, 5), n_outputs=2)(torch.randn(3, 5)).shape
+    torch.Size([3, 2])
     """
 
     def __init__(
@@ -82,6 +95,17 @@ class LeNet(nn.Module):
         )
 
     def forward(self, X):
-        """Map flat rows (batch, prod(input_shape)) or shaped input to outputs."""
+        """Map a batch of images or signals to the outputs of the network.
+
+        Parameters
+        ----------
+        X : tensor of shape (batch, prod(input_shape)) or (batch,) + input_shape
+            Flat rows or shaped input; either is reshaped to ``input_shape``.
+
+        Returns
+        -------
+        outputs : tensor of shape (batch, n_outputs)
+            The outputs of the last linear layer (logits or predictions).
+        """
         X = X.reshape(X.shape[0], *self.input_shape)
         return self.head(self.features(X))

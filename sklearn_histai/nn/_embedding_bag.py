@@ -39,6 +39,20 @@ default=None
     ----------
     .. [1] Joulin, A., Grave, E., Bojanowski, P. and Mikolov, T. (2017).
        "Bag of tricks for efficient text classification." EACL.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_histai.nn import EmbeddingBagNet
+    >>> net = EmbeddingBagNet(None, 2, vocab_size=10, embedding_dim=4)
+    >>> X = torch.tensor([[3, 5, 0, 0], [7, 1, 2, 0]])
+    >>> net(X).shape
+    torch.Size([2, 2])
+
+    Padding does not change the output:
+
+    >>> torch.allclose(net(X[:1]), net(X[:1, :2]))
+    True
     """
 
     def __init__(
@@ -73,7 +87,19 @@ default=None
         self.head = nn.Linear(embedding_dim, n_outputs)
 
     def forward(self, X):
-        """Map token ids (batch, steps) or float rows to outputs (batch, n_outputs)."""
+        """Map the bags of a batch to the outputs of the network.
+
+        Parameters
+        ----------
+        X : tensor of shape (batch, steps) or (batch, n_features)
+            Right-padded token ids (with ``vocab_size``) or float rows of
+            feature values (``vocab_size=None``).
+
+        Returns
+        -------
+        outputs : tensor of shape (batch, n_outputs)
+            The outputs of the linear layer (logits or predictions).
+        """
         if isinstance(self.embedding, nn.EmbeddingBag):
             X = X.long()
         return self.head(self.dropout(self.embedding(X)))

@@ -35,6 +35,26 @@ class EncoderWithHead(nn.Module):
         Dropout on the pooled state during training.
     init_std : float, default=0.02
         Standard deviation of the output layer's initial weights.
+
+    Examples
+    --------
+    A toy encoder that returns its token states as the first element of a
+    tuple:
+
+    >>> import torch
+    >>> from torch import nn
+    >>> from sklearn_histai.nn import EncoderWithHead
+    >>> class Encoder(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.embedding = nn.Embedding(10, 8)
+    ...     def forward(self, input_ids, attention_mask):
+    ...         return (self.embedding(input_ids),)
+    >>> net = EncoderWithHead(Encoder(), hidden_size=8, n_outputs=2).eval()
+    >>> input_ids = torch.tensor([[1, 2, 3], [4, 5, 0]])
+    >>> attention_mask = torch.tensor([[1, 1, 1], [1, 1, 0]])
+    >>> net(input_ids, attention_mask).shape
+    torch.Size([2, 2])
     """
 
     def __init__(
@@ -57,7 +77,22 @@ class EncoderWithHead(nn.Module):
         nn.init.zeros_(self.head.bias)
 
     def pool(self, states, attention_mask):
-        """Pool token states of shape (batch, steps, hidden) to (batch, hidden)."""
+        """Pool the token states of each row into one vector.
+
+        Parameters
+        ----------
+        states : tensor of shape (batch, n_states, hidden_size)
+            Token states of the encoder; ``n_states - steps`` leading states
+            of virtual tokens (prompt tuning) count as tokens.
+        attention_mask : tensor of shape (batch, steps)
+            1 at the input tokens, 0 at padding.
+
+        Returns
+        -------
+        pooled : tensor of shape (batch, hidden_size)
+            The mean of the states of the non-padding tokens, or the state of
+            the first input token (``pooling="cls"``).
+        """
         extra = states.shape[1] - attention_mask.shape[1]
         if self.pooling == "cls":
             return states[:, extra]
@@ -70,6 +105,20 @@ class EncoderWithHead(nn.Module):
         return (states * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1)
 
     def forward(self, input_ids, attention_mask):
+        """Encode a batch of token ids and map the pooled states to outputs.
+
+        Parameters
+        ----------
+        input_ids : tensor of shape (batch, steps)
+            Token ids of the encoder's tokenizer, right-padded.
+        attention_mask : tensor of shape (batch, steps)
+            1 at the input tokens, 0 at padding.
+
+        Returns
+        -------
+        outputs : tensor of shape (batch, n_outputs)
+            The outputs of the linear layer (logits or predictions).
+        """
         keep = attention_mask.bool().any(dim=0)
         if not bool(keep.all()):
             input_ids = input_ids[:, keep]

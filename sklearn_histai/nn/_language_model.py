@@ -48,6 +48,24 @@ class LSTMLanguageNet(nn.Module):
     token_order : sequence of int or None, default=None
         The ids from the most to the least frequent (adaptive softmax only);
         None keeps the id order.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_histai.nn import LSTMLanguageNet
+    >>> net = LSTMLanguageNet(vocab_size=10, embedding_dim=8, hidden_size=8,
+    ...                       num_layers=1).eval()
+    >>> X = torch.tensor([[1, 4, 5, 2, 0]])  # bos, two words, eos, padding
+    >>> net(X).shape
+    torch.Size([1, 4])
+
+    Generation reads one id at a time, carrying the state on:
+
+    >>> log_probs, state = net.step(torch.tensor([[1]]))
+    >>> log_probs.shape
+    torch.Size([1, 1, 10])
+    >>> round(log_probs.exp().sum().item(), 4)
+    1.0
     """
 
     def __init__(
@@ -136,7 +154,19 @@ class LSTMLanguageNet(nn.Module):
         return logits
 
     def log_probs(self, hidden):
-        """Log-probabilities of every id given hidden states (..., hidden_size)."""
+        """Log-probabilities of every id given the hidden states of the LSTM.
+
+        Parameters
+        ----------
+        hidden : tensor of shape (..., hidden_size)
+            Outputs of the last LSTM layer.
+
+        Returns
+        -------
+        log_probs : tensor of shape (..., vocab_size)
+            The log-probability of each id being the next token; ``-inf`` at
+            the ``excluded_ids`` (full softmax).
+        """
         features = self._features(hidden)
         if self.adaptive is None:
             return torch.log_softmax(self._logits(features), dim=-1)
@@ -166,17 +196,43 @@ class LSTMLanguageNet(nn.Module):
         return scores.reshape(targets.shape)
 
     def step(self, ids, state=None):
-        """Run the network over ``ids`` (batch, steps) from ``state``.
+        """Run the network over ``ids`` from ``state``.
 
-        Returns the log-probabilities of the next id after each step,
-        (batch, steps, vocab_size), and the new state.
+        Parameters
+        ----------
+        ids : tensor of shape (batch, steps)
+            The ids to read.
+        state : tuple of two tensors of shape (num_layers, batch, hidden_size) \
+or None, default=None
+            The LSTM's hidden and cell states after the ids read before;
+            None starts from zero states.
+
+        Returns
+        -------
+        log_probs : tensor of shape (batch, steps, vocab_size)
+            The log-probabilities of the next id after each step.
+        state : tuple of two tensors of shape (num_layers, batch, hidden_size)
+            The hidden and cell states after the last step.
         """
         inputs = self.dropout(self.embedding(ids.long()))
         output, state = self.lstm(inputs, state)
         return self.log_probs(output), state
 
     def forward(self, X):
-        """Log-probability of each next token of rows ``X`` (batch, steps)."""
+        """Score each next token of a batch of rows.
+
+        Parameters
+        ----------
+        X : tensor of shape (batch, steps)
+            Rows ``[bos, x_1, ..., x_n, eos, pad, ...]`` of ids, right-padded
+            with ``padding_idx``.
+
+        Returns
+        -------
+        log_probs : tensor of shape (batch, steps - 1)
+            The log-probability of each token ``x_1, ..., x_n, eos`` given
+            the tokens before it; zero at padding.
+        """
         X = X.long()
         n_steps = X.shape[1]
         # Rows are padded to the longest of the whole data set: the steps
@@ -210,6 +266,15 @@ class SequenceNLL(nn.Module):
         "none" returns one loss per row.
     padding_idx : int, default=0
         The padding id.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_histai.nn import SequenceNLL
+    >>> targets = torch.tensor([[1, 4, 5, 2, 0]])  # bos, two words, eos, padding
+    >>> log_probs = torch.tensor([[-1.0, -2.0, -3.0, 0.0]])
+    >>> SequenceNLL()(log_probs, targets)
+    tensor([2.])
     """
 
     def __init__(self, reduction="none", padding_idx=0):
@@ -218,7 +283,22 @@ class SequenceNLL(nn.Module):
         self.padding_idx = padding_idx
 
     def forward(self, log_probs, targets):
-        """Return the mean negative log-likelihood of each row."""
+        """Return the mean negative log-likelihood per token of each row.
+
+        Parameters
+        ----------
+        log_probs : tensor of shape (batch, steps - 1)
+            Log-probability of each target token, zero at padding, as
+            :meth:`LSTMLanguageNet.forward` returns them.
+        targets : tensor of shape (batch, steps)
+            The rows ``[bos, x_1, ..., x_n, eos, pad, ...]``; only their
+            non-padding tokens after ``bos`` are counted.
+
+        Returns
+        -------
+        loss : tensor of shape (batch,) or scalar
+            The loss of each row, or their mean or sum (``reduction``).
+        """
         n_tokens = (targets[:, 1:] != self.padding_idx).sum(dim=1).clamp(min=1)
         losses = -log_probs.sum(dim=1) / n_tokens.to(log_probs.dtype)
         if self.reduction == "mean":

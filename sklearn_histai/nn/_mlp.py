@@ -20,6 +20,14 @@ class MLP(nn.Module):
         One of "relu", "tanh", "logistic", "gelu", "identity".
     dropout : float, default=0.0
         Dropout probability after each hidden activation.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_histai.nn import MLP
+    >>> net = MLP(n_features=4, n_outputs=3, hidden_layer_sizes=(8, 8))
+    >>> net(torch.randn(5, 4)).shape
+    torch.Size([5, 3])
     """
 
     def __init__(
@@ -42,5 +50,16 @@ class MLP(nn.Module):
         self.layers = nn.Sequential(*layers)
 
     def forward(self, X):
-        """Map a batch of rows (batch, n_features) to outputs (batch, n_outputs)."""
+        """Map a batch of rows to the outputs of the network.
+
+        Parameters
+        ----------
+        X : tensor of shape (batch, n_features)
+            Float rows.
+
+        Returns
+        -------
+        outputs : tensor of shape (batch, n_outputs)
+            The outputs of the last linear layer (logits or predictions).
+        """
         return self.layers(X)

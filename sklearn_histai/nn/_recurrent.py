@@ -24,6 +24,14 @@ def sequence_lengths(X, padding_value):
     -------
     lengths : tensor of shape (batch,)
         At least 1, so that an all-padding row still has one (padding) step.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_histai.nn import sequence_lengths
+    >>> X = torch.tensor([[5, 3, 0, 0], [2, 0, 4, 0], [0, 0, 0, 0]])
+    >>> sequence_lengths(X, padding_value=0)
+    tensor([2, 3, 1])
     """
     is_step = X != padding_value
     if is_step.ndim == 3:
@@ -82,6 +90,18 @@ class StackedRecurrence(nn.Module):
         Whether each layer also reads the rows backwards.
     dropout : float, default=0.0
         Dropout on the outputs of every layer but the last.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_histai.nn import StackedRecurrence
+    >>> rnn = StackedRecurrence("lstm", input_size=3, hidden_size=4,
+    ...                         bidirectional=True)
+    >>> outputs, final = rnn(torch.randn(2, 5, 3), lengths=torch.tensor([5, 2]))
+    >>> outputs.shape, final.shape
+    (torch.Size([2, 5, 8]), torch.Size([2, 8]))
+    >>> bool((outputs[1, 2:] == 0).all())
+    True
     """
 
     def __init__(
@@ -187,6 +207,22 @@ class RecurrentNet(nn.Module):
         real steps. Pooling gives every step a short gradient path to the
         output, which trains far faster than the final state on long texts
         (the max-pooled BiLSTM of Conneau et al., 2017).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_histai.nn import RecurrentNet
+    >>> net = RecurrentNet(3, 1, cell="gru", hidden_size=8)
+    >>> net(torch.randn(4, 6, 3)).shape
+    torch.Size([4, 1])
+
+    Token ids, right-padded with 0; the padding does not change the output:
+
+    >>> net = RecurrentNet(None, 2, vocab_size=20, embedding_dim=8,
+    ...                    hidden_size=8, padding_value=0).eval()
+    >>> X = torch.tensor([[4, 7, 9, 0, 0]])
+    >>> torch.allclose(net(X), net(X[:, :3]))
+    True
     """
 
     def __init__(
@@ -239,7 +275,20 @@ class RecurrentNet(nn.Module):
         self.head = nn.Linear(hidden_size * (2 if bidirectional else 1), n_outputs)
 
     def forward(self, X):
-        """Map sequences (batch, steps[, features]) or flat rows to outputs."""
+        """Map a batch of sequences to the outputs of the network.
+
+        Parameters
+        ----------
+        X : tensor of shape (batch, steps), (batch, steps, n_features_per_step) \
+or (batch, steps * n_features_per_step)
+            Token ids (with ``vocab_size``), or float sequences, shaped or
+            as flat rows; right-padded with ``padding_value``.
+
+        Returns
+        -------
+        outputs : tensor of shape (batch, n_outputs)
+            The outputs of the linear head (logits or predictions).
+        """
         if self.embedding is None:
             X = X.reshape(X.shape[0], -1, self.n_features_per_step)
             inputs = X

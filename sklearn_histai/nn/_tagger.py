@@ -27,6 +27,14 @@ class CharCNN(nn.Module):
         Number of convolution filters, the size of the output.
     kernel_size : int, default=3
         Characters seen by each filter.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_histai.nn import CharCNN
+    >>> chars = torch.randint(1, 30, (2, 5, 7))  # 2 sentences, 5 words, 7 chars
+    >>> CharCNN(n_chars=30, n_filters=6)(chars).shape
+    torch.Size([2, 5, 6])
     """
 
     def __init__(self, n_chars, embedding_dim=25, n_filters=50, kernel_size=3):
@@ -37,7 +45,18 @@ class CharCNN(nn.Module):
         )
 
     def forward(self, chars):
-        """Map character ids (..., max_chars) to features (..., n_filters)."""
+        """Map the character ids of each token to its character features.
+
+        Parameters
+        ----------
+        chars : tensor of shape (..., max_chars)
+            Character ids of each token, right-padded with 0.
+
+        Returns
+        -------
+        features : tensor of shape (..., n_filters)
+            The maximum of each filter over the token's characters.
+        """
         shape = chars.shape
         embedded = self.embedding(chars.reshape(-1, shape[-1]).long())
         features = self.conv(embedded.transpose(1, 2)).amax(dim=2)
@@ -83,6 +102,23 @@ class BiLSTMTagger(nn.Module):
         Size of the character embeddings.
     char_filters : int, default=50
         Size of the character features of each token.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_histai.nn import BiLSTMTagger, crf_viterbi
+    >>> X = torch.tensor([[4, 7, 9, 0], [5, 2, 0, 0]])
+    >>> tagger = BiLSTMTagger(vocab_size=20, n_tags=3, embedding_dim=8,
+    ...                       hidden_size=8).eval()
+    >>> tagger(X).shape
+    torch.Size([2, 4, 3])
+    >>> tagger = BiLSTMTagger(vocab_size=20, n_tags=3, embedding_dim=8,
+    ...                       hidden_size=8, crf=True).eval()
+    >>> potentials = tagger(X)
+    >>> potentials.shape
+    torch.Size([2, 4, 3, 3])
+    >>> crf_viterbi(potentials).shape
+    torch.Size([2, 4])
     """
 
     def __init__(
@@ -122,7 +158,21 @@ class BiLSTMTagger(nn.Module):
             self.end = nn.Parameter(torch.zeros(n_tags))
 
     def forward(self, X):
-        """Emission scores or CRF log-potentials of each token of rows ``X``."""
+        """Score the tags of every token of a batch of sentences.
+
+        Parameters
+        ----------
+        X : tensor of shape (batch, steps) or (batch, steps, 1 + max_chars)
+            Token ids right-padded with 0, or, with character features, each
+            token id followed by its character ids.
+
+        Returns
+        -------
+        scores : tensor of shape (batch, steps, n_tags) or \
+(batch, steps, n_tags, n_tags)
+            The emission scores, or with ``crf=True`` the log-potentials of
+            the linear-chain CRF (see the class description).
+        """
         if X.ndim == 3:
             tokens, chars = X[..., 0].long(), X[..., 1:]
         else:
@@ -194,6 +244,20 @@ def crf_log_partition(potentials, tags=None):
     Returns
     -------
     log_partition : tensor of shape (batch,)
+        The log-partition function of each row.
+
+    Examples
+    --------
+    With all potentials zero, each of the 3 ** 2 sequences of two tags
+    scores 1, and 3 of them start with tag 0:
+
+    >>> import torch
+    >>> from sklearn_histai.nn import crf_log_partition
+    >>> potentials = torch.zeros(1, 2, 3, 3)
+    >>> crf_log_partition(potentials).exp()
+    tensor([9.0000])
+    >>> crf_log_partition(potentials, tags=torch.tensor([[0, -1]])).exp()
+    tensor([3.0000])
     """
     n_steps = _used_steps(potentials)
     potentials = potentials[:, :n_steps]
@@ -216,6 +280,17 @@ def crf_marginals(potentials):
     Returns
     -------
     marginals : tensor of shape (batch, steps, n_tags)
+        The marginal probability of each tag at each step.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_histai.nn import crf_marginals
+    >>> potentials = torch.zeros(1, 2, 3, 3)
+    >>> potentials[:, 1, :, 2] = 1.0  # tag 2 scores higher at step 1
+    >>> crf_marginals(potentials)
+    tensor([[[0.3333, 0.3333, 0.3333],
+             [0.2119, 0.2119, 0.5761]]])
     """
     total_steps = potentials.shape[1]
     n_steps = _used_steps(potentials)
@@ -249,6 +324,15 @@ def crf_viterbi(potentials):
     -------
     tags : tensor of shape (batch, steps)
         Tag indices; padding steps repeat the last tag.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_histai.nn import crf_viterbi
+    >>> potentials = torch.zeros(1, 3, 2, 2)
+    >>> potentials[:, :, :, 1] = 1.0  # tag 1 scores higher at every step
+    >>> crf_viterbi(potentials)
+    tensor([[1, 1, 1]])
     """
     total_steps = potentials.shape[1]
     potentials = potentials[:, : _used_steps(potentials)]
@@ -274,6 +358,16 @@ class TokenCrossEntropy(nn.Module):
     ----------
     reduction : {"none", "mean", "sum"}, default="none"
         "none" returns one loss per row.
+
+    Examples
+    --------
+    With uniform scores over 4 tags, each tagged token costs log(4):
+
+    >>> import torch
+    >>> from sklearn_histai.nn import TokenCrossEntropy
+    >>> emissions = torch.zeros(1, 3, 4)
+    >>> TokenCrossEntropy()(emissions, torch.tensor([[0, 2, -1]]))
+    tensor([1.3863])
     """
 
     def __init__(self, reduction="none"):
@@ -281,7 +375,21 @@ class TokenCrossEntropy(nn.Module):
         self.reduction = reduction
 
     def forward(self, emissions, tags):
-        """Return the loss of each row; tags of -1 are ignored."""
+        """Return the mean cross-entropy over the tagged tokens of each row.
+
+        Parameters
+        ----------
+        emissions : tensor of shape (batch, steps, n_tags)
+            Emission scores (logits) from :class:`BiLSTMTagger`.
+        tags : tensor of shape (batch, steps)
+            The true tag of each token; -1 at steps that are not scored
+            (padding, untagged tokens).
+
+        Returns
+        -------
+        loss : tensor of shape (batch,) or scalar
+            The loss of each row, or their mean or sum (``reduction``).
+        """
         tags = tags.long()
         losses = F.cross_entropy(
             emissions.transpose(1, 2), tags, ignore_index=-1, reduction="none"
@@ -299,6 +407,17 @@ class CRFNegLogLikelihood(nn.Module):
     ----------
     reduction : {"none", "mean", "sum"}, default="none"
         "none" returns one loss per row.
+
+    Examples
+    --------
+    With all potentials zero, the 2 tagged steps of a row are one of
+    3 ** 2 equally likely sequences: the loss per token is log(3):
+
+    >>> import torch
+    >>> from sklearn_histai.nn import CRFNegLogLikelihood
+    >>> potentials = torch.zeros(1, 2, 3, 3)
+    >>> CRFNegLogLikelihood()(potentials, torch.tensor([[0, 1]]))
+    tensor([1.0986])
     """
 
     def __init__(self, reduction="none"):
@@ -306,7 +425,21 @@ class CRFNegLogLikelihood(nn.Module):
         self.reduction = reduction
 
     def forward(self, potentials, tags):
-        """Return the loss of each row; tags of -1 are free."""
+        """Return the negative log-likelihood per tagged token of each row.
+
+        Parameters
+        ----------
+        potentials : tensor of shape (batch, steps, n_tags, n_tags)
+            Log-potentials from :class:`BiLSTMTagger` with ``crf=True``.
+        tags : tensor of shape (batch, steps)
+            The true tag of each token; -1 leaves a step free (its tag is
+            summed out).
+
+        Returns
+        -------
+        loss : tensor of shape (batch,) or scalar
+            The loss of each row, or their mean or sum (``reduction``).
+        """
         tags = tags.long()
         losses = crf_log_partition(potentials) - crf_log_partition(potentials, tags)
         n_tagged = (tags >= 0).sum(dim=1).clamp(min=1).to(losses.dtype)

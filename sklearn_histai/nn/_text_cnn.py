@@ -64,6 +64,21 @@ default=None
     ----------
     .. [1] Kim, Y. (2014). "Convolutional neural networks for sentence
        classification." EMNLP.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_histai.nn import TextCNN
+    >>> net = TextCNN(vocab_size=20, n_outputs=2, embedding_dim=8,
+    ...               filter_sizes=(2, 3), num_filters=4).eval()
+    >>> X = torch.tensor([[4, 7, 9, 0, 0], [5, 0, 0, 0, 0]])
+    >>> net(X).shape
+    torch.Size([2, 2])
+
+    Padding does not change the output:
+
+    >>> torch.allclose(net(X[:1]), net(X[:1, :3]))
+    True
     """
 
     def __init__(
@@ -95,7 +110,18 @@ default=None
         self.head = nn.Linear(num_filters * len(self.filter_sizes), n_outputs)
 
     def forward(self, X):
-        """Map token ids (batch, steps) to outputs (batch, n_outputs)."""
+        """Map a batch of token ids to the outputs of the network.
+
+        Parameters
+        ----------
+        X : tensor of shape (batch, steps)
+            Token ids, right-padded with ``padding_value``.
+
+        Returns
+        -------
+        outputs : tensor of shape (batch, n_outputs)
+            The outputs of the linear layer (logits or predictions).
+        """
         X = X.long()
         embedded = self.embedding(X)
         if self.padding_value is not None:

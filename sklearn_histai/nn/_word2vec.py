@@ -58,6 +58,19 @@ class Word2VecNet(nn.Module):
         Whether the tables produce sparse gradients (only the rows of a
         batch are updated, which is what makes large vocabularies cheap;
         plain SGD supports them).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_histai.nn import Word2VecNet
+    >>> net = Word2VecNet(n_words=10, vector_size=4)
+    >>> inputs, targets = torch.tensor([1, 2]), torch.tensor([3, 4])
+    >>> negatives = torch.tensor([[5, 6], [7, 8]])
+    >>> net(inputs, targets, negatives)  # the output vectors start at zero
+    tensor([[0., 0., 0.],
+            [0., 0., 0.]], grad_fn=<SumBackward1>)
+    >>> net.word_vectors.shape
+    torch.Size([10, 4])
     """
 
     def __init__(
@@ -126,6 +139,15 @@ class NegativeSamplingLoss(nn.Module):
     ----------
     reduction : {"none", "mean", "sum"}, default="none"
         Whether to return the loss of each sample, or their mean or sum.
+
+    Examples
+    --------
+    Scores of zero cost log(2) for the target and for each negative:
+
+    >>> import torch
+    >>> from sklearn_histai.nn import NegativeSamplingLoss
+    >>> NegativeSamplingLoss()(torch.zeros(2, 3))
+    tensor([2.0794, 2.0794])
     """
 
     def __init__(self, reduction="none"):
@@ -201,6 +223,26 @@ class Word2VecCorpus(Dataset):
         Where the corpus and the samples live.
     seed : int
         Seed of the generator of all the random draws.
+
+    Examples
+    --------
+    Two documents of four and two words; with a window of one, a pass
+    yields the eight skip-gram pairs of neighbours:
+
+    >>> import torch
+    >>> from sklearn_histai.nn import Word2VecCorpus
+    >>> corpus = Word2VecCorpus(
+    ...     tokens=torch.tensor([0, 1, 2, 3, 1, 2]),
+    ...     documents=torch.tensor([0, 0, 0, 0, 1, 1]),
+    ...     counts=[1, 2, 2, 1], n_words=4, sample=0.0, window=1,
+    ...     negative=2, skipgram=True, device="cpu", seed=0)
+    >>> batch, _ = next(corpus.batches(batch_size=6))
+    >>> batch["inputs"]
+    tensor([1, 0, 2, 1, 3, 2, 2, 1])
+    >>> batch["targets"]
+    tensor([0, 1, 1, 2, 2, 3, 1, 2])
+    >>> batch["negatives"].shape
+    torch.Size([8, 2])
     """
 
     def __init__(
