@@ -26,6 +26,19 @@ class ModelHistory:
         Parameters passed to the peer so that both solve the same problem.
     input : {"tabular", "image", "sequence", "text", "tokens"}, default="tabular"
         The kind of input the estimator is designed for.
+
+    Examples
+    --------
+    >>> from sklearn_histai.utils import ModelHistory, get_history
+    >>> from sklearn_histai.tree import DecisionTreeClassifier
+    >>> history = get_history(DecisionTreeClassifier)
+    >>> history.era, history.year
+    ('classical', 1984)
+    >>> ModelHistory(
+    ...     era="neural", year=1986, reference="Rumelhart et al. (1986)",
+    ...     peer="sklearn.neural_network:MLPClassifier",
+    ... ).make_peer()
+    MLPClassifier()
     """
 
     era: str
