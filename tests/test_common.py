@@ -2,7 +2,6 @@
 
 import importlib
 import inspect
-import os
 import pickle
 
 import numpy as np
@@ -17,7 +16,6 @@ from sklearn_histai.utils import all_estimators, get_history
 from sklearn_histai.utils._docstrings import fill_doc
 
 from estimator_instances import (
-    FAST_PARAMS,
     FULL_BATCH,
     PER_CHECK_PARAMS,
     instance_for_check,
@@ -36,21 +34,10 @@ EXPECTED = {
 }
 
 
-# The defaults must pass the checks too. Estimators without FAST_PARAMS run
-# with their defaults on every test run; the others are also checked with
-# their defaults by `make test-defaults` (too slow for every CI run on two
-# cores: the default LSTM is 2 x 128 bidirectional units, 200 epochs).
-CHECK_DEFAULTS = os.environ.get("SKLEARN_HISTAI_CHECK_DEFAULTS") == "1"
-
-
-def _instances():
-    for name, cls in ESTIMATORS:
-        yield make_fast_instance(cls)
-        if CHECK_DEFAULTS and name in FAST_PARAMS:
-            yield cls()
-
-
-@parametrize_with_checks(list(_instances()))
+# scikit-learn's checks run on every estimator with its default parameters:
+# a default too slow for a check's tiny data set is too slow for every user
+# with small data.
+@parametrize_with_checks([cls() for _, cls in ESTIMATORS])
 def test_estimators(estimator, check):
     """Check that the estimator passes scikit-learn's check ``check``."""
     check(instance_for_check(estimator, check))
