@@ -14,6 +14,8 @@ from sklearn.base import clone, is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import GridSearchCV, check_cv
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import has_fit_parameter
 
 from text_estimator_cases import (
     TEXT_ESTIMATORS,
@@ -31,6 +33,10 @@ _METHODS = (
     "transform",
     "score_samples",
 )
+
+
+def _final_step(estimator):
+    return estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
 
 
 def _fit(name, X=None, y=None):
@@ -111,6 +117,37 @@ def test_text_estimator_fit_is_idempotent(name):
         estimator.fit(X, y) if TEXT_ESTIMATORS[name].supervised else (estimator.fit(X))
     )
     _assert_outputs_equal(first, _outputs(refitted, X))
+
+
+def _sample_weight_fit_params(estimator, sample_weight):
+    """``fit`` keywords passing ``sample_weight`` to the estimator that learns."""
+    if isinstance(estimator, Pipeline):
+        return {f"{estimator.steps[-1][0]}__sample_weight": sample_weight}
+    return {"sample_weight": sample_weight}
+
+
+WEIGHTED = [
+    name
+    for name in NAMES
+    if TEXT_ESTIMATORS[name].supervised
+    and has_fit_parameter(_final_step(TEXT_ESTIMATORS[name].make()), "sample_weight")
+]
+
+
+@pytest.mark.parametrize("name", WEIGHTED)
+def test_text_estimator_sample_weight(name):
+    """Check that unit weights change nothing and uneven weights change the model."""
+    X, y = text_corpus()
+    estimator = TEXT_ESTIMATORS[name].make()
+    unweighted = _outputs(clone(estimator).fit(X, y), X)
+    ones = _sample_weight_fit_params(estimator, np.ones(len(y)))
+    _assert_outputs_equal(unweighted, _outputs(clone(estimator).fit(X, y, **ones), X))
+    uneven = np.where(np.arange(len(y)) % 3 == 0, 0.0, 4.0)
+    uneven_params = _sample_weight_fit_params(estimator, uneven)
+    weighted = _outputs(clone(estimator).fit(X, y, **uneven_params), X)
+    assert any(
+        not np.allclose(weighted[method], unweighted[method]) for method in weighted
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)
