@@ -1,5 +1,6 @@
 """The base of every estimator that trains a torch network through skorch."""
 
+import copy
 import hashlib
 import math
 import numbers
@@ -592,13 +593,19 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         """The training loss of a constant prediction, or None where unknown."""
         return None
 
-    def _forward(self, X, activation=None):
+    def _forward(self, X, activation=None, dtype=None):
         """Network outputs for validated input, in bounded memory, as float64.
 
         ``activation``, when given, is applied to each chunk of outputs.
+        ``dtype``, when given, is the precision of the computation: a copy
+        of the network in it computes the outputs (float64 makes them
+        independent of the other rows of the batch to the last float32 bit,
+        which float32 matrix products are not).
         """
         check_is_fitted(self)
         module = self.net_.module_
+        if dtype is not None and module_dtype(module) != dtype:
+            module = copy.deepcopy(module).to(dtype)
         device = self.net_.device
         precision = self.net_.precision
         inputs = self._to_tensors(X, module_dtype(module))

@@ -321,7 +321,10 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
 
     def _sequence_log_likelihoods(self, ids, lengths):
         width = None if not hasattr(self, "n_features_in_") else self.n_features_in_ + 2
-        return self._forward(_rows(ids, lengths, width)).sum(axis=1)
+        # In float64: a sequence's log-likelihood sums those of its tokens,
+        # and it must not depend on the other sequences scored with it.
+        rows = _rows(ids, lengths, width)
+        return self._forward(rows, dtype=torch.float64).sum(axis=1)
 
     def _next_log_probs(self, context, state):
         check_is_fitted(self)
