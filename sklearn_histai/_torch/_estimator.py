@@ -11,17 +11,10 @@ import numpy as np
 import torch
 from sklearn.base import (
     BaseEstimator,
-    ClassifierMixin,
-    RegressorMixin,
-    _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import compute_sample_weight
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
@@ -30,7 +23,6 @@ from sklearn.utils.validation import (
 from skorch.callbacks import LRScheduler, ProgressBar
 from skorch.helper import predefined_split
 from skorch.history import History
-from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
 
 from sklearn_histai._torch._runtime import (
@@ -66,63 +58,6 @@ _OPTIMIZERS = {
 }
 
 _AUTO_EARLY_STOPPING_SAMPLES = 1000
-
-CLASS_WEIGHT_DOC = """class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the loss; "balanced" weighs each class
-        inversely to its frequency. A dict maps class labels (all of them
-        classes of ``y``) to weights; classes it leaves out weigh 1."""
-
-COMMON_PARAMETERS_DOC = """\
-max_iter : int, default=200
-        Maximum number of epochs (passes over the training data).
-    batch_size : int or "auto", default="auto"
-        Mini-batch size; "auto" means ``min(200, n_samples)``.
-    learning_rate : float, default=1e-3
-        Initial learning rate of the optimizer.
-    optimizer : {"adam", "adamw", "sgd"}, default="adam"
-        The optimizer; "sgd" uses Nesterov momentum 0.9.
-    weight_decay : float, default=0.0
-        L2 penalty (decoupled weight decay with "adamw").
-    lr_schedule : {"constant", "linear", "cosine"}, default="constant"
-        Learning-rate decay over all training steps, after the warm-up.
-    warmup_fraction : float, default=0.0
-        Fraction of the training steps over which the learning rate rises
-        linearly from 0 to ``learning_rate``.
-    early_stopping : bool or "auto", default="auto"
-        Whether to hold out ``validation_fraction`` of the training data
-        (stratified for classifiers) and stop when the validation loss stops
-        improving, restoring the weights of the best epoch. When False,
-        training stops when the training loss stops improving. "auto" enables
-        it from 1,000 training samples on.
-    validation_fraction : float, default=0.1
-        Share of the training data held out when ``early_stopping=True``.
-    n_iter_no_change : int, default=10
-        Epochs without an improvement of at least ``tol`` before stopping.
-    tol : float, default=1e-4
-        Minimum improvement of the monitored loss.
-    gradient_accumulation_steps : int, default=1
-        Mini-batches whose gradients are summed before each optimizer step.
-    mixed_precision : bool or {"bf16", "fp16"}, default=False
-        Autocast the forward pass to 16-bit floats. True chooses bfloat16
-        where the device supports it, else float16 with loss scaling.
-    device : str, default="auto"
-        "auto" (CUDA when available), "cpu", "cuda" or "cuda:N".
-    num_threads : int or "auto", default="auto"
-        Intra-op threads torch may use during ``fit`` and ``predict``. "auto"
-        uses one thread for small networks (where more threads only add
-        synchronisation, and oversubscribe cores shared with other
-        processes) and torch's setting otherwise. Restored afterwards.
-    warm_start : bool, default=False
-        Whether ``fit`` continues from the weights of the previous fit. It
-        builds a new optimizer (as scikit-learn's MLP does): Adam's moment
-        estimates and the learning-rate schedule start afresh, so one
-        ``fit`` with more ``max_iter`` trains better than several warm
-        starts.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the weight initialisation, shuffling, dropout and the
-        validation split. torch's global random state is left untouched.
-    verbose : int, default=0
-        0 is silent, 1 prints a table per epoch, 2 adds a progress bar."""
 
 
 class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
@@ -632,10 +567,6 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         return torch.cat(outputs).numpy().astype(np.float64, copy=False)
 
 
-def _softmax(logits):
-    return torch.softmax(logits, dim=1)
-
-
 def _silent(*args, **kwargs):
     """A sink that discards skorch's messages when ``verbose=0``."""
 
@@ -678,219 +609,3 @@ def _fingerprint(value):
     # Objects such as a loaded transformers model: the type is all that is
     # comparable across pickling.
     return ("object", type(value).__qualname__)
-
-
-class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
-    """Base of the neural classifiers: label encoding, cross-entropy, probabilities.
-
-    A subclass's ``__init__`` takes ``class_weight`` besides the parameters
-    of :class:`BaseNeuralEstimator`.
-    """
-
-    _parameter_constraints = {
-        **BaseNeuralEstimator._parameter_constraints,
-        "class_weight": [dict, StrOptions({"balanced"}), None],
-    }
-
-    def _encode_targets(self, y, sample_weight):
-        check_classification_targets(y)
-        if self._continuing():
-            if not np.isin(y, self.classes_).all():
-                raise ValueError(
-                    "With warm_start=True, y may only contain the classes seen in "
-                    f"the first fit: {self.classes_.tolist()}."
-                )
-            return np.searchsorted(self.classes_, y).astype(np.int64)
-        encoder = LabelEncoder().fit(y)
-        if len(encoder.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes in "
-                f"the data, but the data contains only one class: "
-                f"{encoder.classes_[0]!r}."
-            )
-        self.classes_ = encoder.classes_
-        self.n_outputs_ = len(self.classes_)
-        return encoder.transform(y).astype(np.int64)
-
-    def _class_sample_weight(self, targets):
-        if self.class_weight is None:
-            return 1.0
-        class_weight = self.class_weight
-        if isinstance(class_weight, dict):
-            unknown = [label for label in class_weight if label not in self.classes_]
-            if unknown:
-                raise ValueError(
-                    f"class_weight names classes that are not in y: {unknown}; "
-                    f"the classes are {self.classes_.tolist()}."
-                )
-            class_weight = {
-                int(np.searchsorted(self.classes_, label)): weight
-                for label, weight in class_weight.items()
-            }
-        return compute_sample_weight(class_weight, targets)
-
-    def _stratification(self, targets):
-        return targets
-
-    def _baseline_loss(self):
-        # The cross-entropy of predicting every class alike.
-        return math.log(len(self.classes_))
-
-    def _criterion(self):
-        return nn.CrossEntropyLoss
-
-    @staticmethod
-    def _validation_score(outputs, targets, weights):
-        return accuracy_score(targets, outputs.argmax(axis=1), sample_weight=weights)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Train the network on ``(X, y)``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training rows.
-        y : array-like of shape (n_samples,)
-            Class labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Per-sample weights; the loss is their weighted mean.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        return self._fit(X, y, sample_weight)
-
-    def predict_proba(self, X):
-        """Class probabilities of each row.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input rows.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Rows sum to one; columns follow ``classes_``.
-        """
-        check_is_fitted(self)
-        X = self._validate_input(X, reset=False)
-        # The softmax runs in torch, chunk by chunk: in numpy, its row-wise
-        # reductions over a few columns cost as much as the network itself.
-        return self._forward(X, activation=_softmax)
-
-    def predict_log_proba(self, X):
-        """Logarithm of the class probabilities of each row.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input rows.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``.
-        """
-        return np.log(self.predict_proba(X))
-
-    def predict(self, X):
-        """Most probable class of each row.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input rows.
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,)
-            Predicted labels.
-        """
-        proba = self.predict_proba(X)
-        return self.classes_[proba.argmax(axis=1)]
-
-
-class BaseNeuralRegressor(RegressorMixin, BaseNeuralEstimator):
-    """Base of the neural regressors: standardised targets, squared error."""
-
-    def _target_validation(self):
-        return {"multi_output": True, "y_numeric": True}
-
-    def _encode_targets(self, y, sample_weight):
-        y = np.asarray(y, dtype=np.float64)
-        y2d = y.reshape(len(y), -1)
-        if not self._continuing():
-            # The targets are standardised so that the defaults work on
-            # targets of any scale (the loss and learning rate see unit scale).
-            self.y_mean_ = np.average(y2d, axis=0, weights=sample_weight)
-            scale = np.sqrt(
-                np.average((y2d - self.y_mean_) ** 2, axis=0, weights=sample_weight)
-            )
-            self.y_scale_ = np.where(scale > 0, scale, 1.0)
-            self.n_outputs_ = y2d.shape[1]
-            self.y_ndim_ = y.ndim
-        elif y2d.shape[1] != self.n_outputs_:
-            raise ValueError(
-                f"y has {y2d.shape[1]} targets, but the network was fitted with "
-                f"{self.n_outputs_}."
-            )
-        return (y2d - self.y_mean_) / self.y_scale_
-
-    def _criterion(self):
-        return nn.MSELoss
-
-    def _baseline_loss(self):
-        # Predicting the mean of the standardised targets: a squared error
-        # of one per target.
-        return 1.0
-
-    @staticmethod
-    def _validation_score(outputs, targets, weights):
-        return r2_score(targets, outputs, sample_weight=weights)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Train the network on ``(X, y)``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training rows.
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Targets, of any scale: they are standardised internally.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Per-sample weights; the loss is their weighted mean.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        return self._fit(X, y, sample_weight)
-
-    def predict(self, X):
-        """Predicted targets of each row.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input rows.
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            Predictions on the scale of the training targets.
-        """
-        check_is_fitted(self)
-        X = self._validate_input(X, reset=False)
-        y = self._forward(X) * self.y_scale_ + self.y_mean_
-        return y.ravel() if self.y_ndim_ == 1 else y
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        return tags

@@ -1,6 +1,8 @@
 """Docstring pieces shared by the fine-tuning estimators."""
 
-from sklearn_histai._torch._estimator import COMMON_PARAMETERS_DOC
+from sklearn_histai._torch._docs import (
+    COMMON_PARAMETERS_DOC,
+)
 from sklearn_histai.utils._docstrings import replace_entries
 
 TRAINING_DOC = replace_entries(

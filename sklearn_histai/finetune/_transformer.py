@@ -14,13 +14,17 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_y, check_consistent_length, check_is_fitted
 from skorch.history import History
 
-from sklearn_histai._torch._estimator import (
+from sklearn_histai._torch._docs import (
     CLASS_WEIGHT_DOC,
-    BaseNeuralClassifier,
+)
+from sklearn_histai._torch._estimator import (
     BaseNeuralEstimator,
-    BaseNeuralRegressor,
 )
 from sklearn_histai._torch._runtime import resolve_device, seeded
+from sklearn_histai._torch._supervised import (
+    BaseNeuralClassifier,
+    BaseNeuralRegressor,
+)
 from sklearn_histai.finetune._checkpoint import (
     TRUNCATION_SIDES,
     fingerprint,

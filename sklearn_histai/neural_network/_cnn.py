@@ -6,12 +6,16 @@ import numbers
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
-from sklearn_histai._torch._estimator import (
+from sklearn_histai._torch._docs import (
     CLASS_WEIGHT_DOC,
     COMMON_PARAMETERS_DOC,
+)
+from sklearn_histai._torch._estimator import (
+    check_layer_sizes,
+)
+from sklearn_histai._torch._supervised import (
     BaseNeuralClassifier,
     BaseNeuralRegressor,
-    check_layer_sizes,
 )
 from sklearn_histai._torch._tokens import (
     TOKEN_PARAMETER_CONSTRAINTS,

@@ -4,12 +4,16 @@ import numbers
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from sklearn_histai._torch._estimator import (
+from sklearn_histai._torch._docs import (
     CLASS_WEIGHT_DOC,
     COMMON_PARAMETERS_DOC,
+)
+from sklearn_histai._torch._estimator import (
+    check_layer_sizes,
+)
+from sklearn_histai._torch._supervised import (
     BaseNeuralClassifier,
     BaseNeuralRegressor,
-    check_layer_sizes,
 )
 from sklearn_histai.nn import MLP
 from sklearn_histai.nn._activations import ACTIVATIONS

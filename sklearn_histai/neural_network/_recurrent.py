@@ -4,9 +4,11 @@ import numbers
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from sklearn_histai._torch._estimator import (
+from sklearn_histai._torch._docs import (
     CLASS_WEIGHT_DOC,
     COMMON_PARAMETERS_DOC,
+)
+from sklearn_histai._torch._supervised import (
     BaseNeuralClassifier,
     BaseNeuralRegressor,
 )

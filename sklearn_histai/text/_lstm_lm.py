@@ -9,7 +9,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import GradientNormClipping
 
-from sklearn_histai._torch._estimator import COMMON_PARAMETERS_DOC, BaseNeuralEstimator
+from sklearn_histai._torch._docs import (
+    COMMON_PARAMETERS_DOC,
+)
+from sklearn_histai._torch._estimator import (
+    BaseNeuralEstimator,
+)
 from sklearn_histai.nn import LSTMLanguageNet, SequenceNLL
 from sklearn_histai.text._lm_common import LM_PARAMETER_CONSTRAINTS, LanguageModelMixin
 from sklearn_histai.text._sequences import drop_zero_weight_rows, pad_ids

@@ -10,7 +10,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sklearn_histai._torch._estimator import COMMON_PARAMETERS_DOC, BaseNeuralEstimator
+from sklearn_histai._torch._docs import (
+    COMMON_PARAMETERS_DOC,
+)
+from sklearn_histai._torch._estimator import (
+    BaseNeuralEstimator,
+)
 from sklearn_histai.nn import (
     BiLSTMTagger,
     CRFNegLogLikelihood,

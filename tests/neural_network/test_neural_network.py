@@ -24,7 +24,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import compute_sample_weight
 
-from sklearn_histai._torch import _estimator, _runtime, _skorch
+from sklearn_histai._torch import _runtime, _skorch, _supervised
 from sklearn_histai.neural_network import (
     CNNClassifier,
     FeedForwardClassifier,
@@ -470,4 +470,4 @@ def test_base_is_not_discovered():
     names = {name for name, _ in all_estimators()}
     assert not names & {"BaseNeuralEstimator", "BaseNeuralClassifier"}
     with pytest.raises(TypeError):
-        _estimator.BaseNeuralClassifier()
+        _supervised.BaseNeuralClassifier()

@@ -1,0 +1,58 @@
+"""Docstring text of the parameters every network-training estimator shares."""
+
+CLASS_WEIGHT_DOC = """class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss; "balanced" weighs each class
+        inversely to its frequency. A dict maps class labels (all of them
+        classes of ``y``) to weights; classes it leaves out weigh 1."""
+
+COMMON_PARAMETERS_DOC = """\
+max_iter : int, default=200
+        Maximum number of epochs (passes over the training data).
+    batch_size : int or "auto", default="auto"
+        Mini-batch size; "auto" means ``min(200, n_samples)``.
+    learning_rate : float, default=1e-3
+        Initial learning rate of the optimizer.
+    optimizer : {"adam", "adamw", "sgd"}, default="adam"
+        The optimizer; "sgd" uses Nesterov momentum 0.9.
+    weight_decay : float, default=0.0
+        L2 penalty (decoupled weight decay with "adamw").
+    lr_schedule : {"constant", "linear", "cosine"}, default="constant"
+        Learning-rate decay over all training steps, after the warm-up.
+    warmup_fraction : float, default=0.0
+        Fraction of the training steps over which the learning rate rises
+        linearly from 0 to ``learning_rate``.
+    early_stopping : bool or "auto", default="auto"
+        Whether to hold out ``validation_fraction`` of the training data
+        (stratified for classifiers) and stop when the validation loss stops
+        improving, restoring the weights of the best epoch. When False,
+        training stops when the training loss stops improving. "auto" enables
+        it from 1,000 training samples on.
+    validation_fraction : float, default=0.1
+        Share of the training data held out when ``early_stopping=True``.
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of at least ``tol`` before stopping.
+    tol : float, default=1e-4
+        Minimum improvement of the monitored loss.
+    gradient_accumulation_steps : int, default=1
+        Mini-batches whose gradients are summed before each optimizer step.
+    mixed_precision : bool or {"bf16", "fp16"}, default=False
+        Autocast the forward pass to 16-bit floats. True chooses bfloat16
+        where the device supports it, else float16 with loss scaling.
+    device : str, default="auto"
+        "auto" (CUDA when available), "cpu", "cuda" or "cuda:N".
+    num_threads : int or "auto", default="auto"
+        Intra-op threads torch may use during ``fit`` and ``predict``. "auto"
+        uses one thread for small networks (where more threads only add
+        synchronisation, and oversubscribe cores shared with other
+        processes) and torch's setting otherwise. Restored afterwards.
+    warm_start : bool, default=False
+        Whether ``fit`` continues from the weights of the previous fit. It
+        builds a new optimizer (as scikit-learn's MLP does): Adam's moment
+        estimates and the learning-rate schedule start afresh, so one
+        ``fit`` with more ``max_iter`` trains better than several warm
+        starts.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, shuffling, dropout and the
+        validation split. torch's global random state is left untouched.
+    verbose : int, default=0
+        0 is silent, 1 prints a table per epoch, 2 adds a progress bar."""
