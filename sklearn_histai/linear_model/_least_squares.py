@@ -14,6 +14,7 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
+    check_X_y,
     validate_data,
 )
 from threadpoolctl import ThreadpoolController
@@ -333,56 +334,62 @@ class LeastSquaresRegressor(RegressorMixin, BaseEstimator):
         self : LeastSquaresRegressor
             The fitted estimator.
         """
-        X, y = validate_data(
-            self,
+        # The estimator is only written to once the fit has succeeded, so
+        # that a failed fit leaves it as it was: X is checked here, and the
+        # features it has are recorded at the end.
+        X_checked, y = check_X_y(
             X,
             y,
             accept_sparse=("csr", "csc"),
             dtype=np.float64,
             y_numeric=True,
             multi_output=True,
+            estimator=self,
         )
         weights = None
         if sample_weight is not None:
             weights = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+                sample_weight, X_checked, dtype=np.float64, ensure_non_negative=True
             )
-        Y = y.reshape(X.shape[0], -1)
-        n_features = X.shape[1]
+        Y = y.reshape(X_checked.shape[0], -1)
+        n_features = X_checked.shape[1]
         if self.fit_intercept:
-            x_mean = _weighted_mean(X, weights)
+            x_mean = _weighted_mean(X_checked, weights)
             y_mean = _weighted_mean(Y, weights)
         else:
             x_mean = np.zeros(n_features)
             y_mean = np.zeros(Y.shape[1])
 
-        gram, xty = _normal_equations(X, Y, weights, x_mean, y_mean)
-        theta, self.rcond_ = _cholesky(gram, xty, self.alpha)
+        gram, xty = _normal_equations(X_checked, Y, weights, x_mean, y_mean)
+        theta, rcond = _cholesky(gram, xty, self.alpha)
         if theta is not None:
-            self.solver_, self.rank_ = "cholesky", n_features
+            solver, rank = "cholesky", n_features
         else:
-            if sp.issparse(X):
-                self.solver_ = "eigh"
-                theta, self.rank_ = _pinv_normal_equations(
-                    gram, xty, self.alpha, X.shape[0]
+            if sp.issparse(X_checked):
+                solver = "eigh"
+                theta, rank = _pinv_normal_equations(
+                    gram, xty, self.alpha, X_checked.shape[0]
                 )
             else:
-                self.solver_ = "lstsq"
-                theta, self.rank_ = _lstsq_dense(
-                    X, Y, weights, x_mean, y_mean, self.alpha
+                solver = "lstsq"
+                theta, rank = _lstsq_dense(
+                    X_checked, Y, weights, x_mean, y_mean, self.alpha
                 )
             warnings.warn(
                 "The normal equations are singular or ill-conditioned "
-                f"(reciprocal condition number {self.rcond_:.2e} < "
+                f"(reciprocal condition number {rcond:.2e} < "
                 f"{_RCOND_THRESHOLD:.1e}): the minimum-norm least squares "
-                f"solution was computed by {self.solver_!r} instead, with rank "
-                f"{self.rank_} out of {n_features} features.",
+                f"solution was computed by {solver!r} instead, with rank "
+                f"{rank} out of {n_features} features.",
                 IllConditionedWarning,
                 stacklevel=3,
             )
 
         coef = theta.T
         intercept = y_mean - coef @ x_mean
+        # Records n_features_in_ and feature_names_in_.
+        validate_data(self, X, skip_check_array=True)
+        self.rcond_, self.solver_, self.rank_ = rcond, solver, rank
         if y.ndim == 1:
             self.coef_ = coef[0]
             self.intercept_ = float(intercept[0])

@@ -17,6 +17,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
+    check_X_y,
     validate_data,
 )
 
@@ -462,6 +463,17 @@ def _newton(objective, W, solver, tol, max_iter):
         G = objective.gradient(W, R)
 
 
+def _check_positive_class_totals(classes, totals):
+    """Raise an error unless every class has a positive total weight."""
+    if not np.all(totals > 0.0):
+        empty = classes[~(totals > 0.0)].tolist()
+        raise ValueError(
+            f"The classes {empty} have a total sample weight of zero (from "
+            "sample_weight and class_weight): their intercepts would be "
+            "infinite. Every class in y needs a positive weight."
+        )
+
+
 class LogisticRegression(ClassifierMixin, BaseEstimator):
     """Maximum-likelihood logistic regression with an L2 penalty.
 
@@ -633,39 +645,48 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self : LogisticRegression
             The fitted estimator.
         """
-        X, y = validate_data(
-            self, X, y, accept_sparse="csr", dtype=np.float64, order="C"
+        # The estimator is only written to once the fit has succeeded, so
+        # that a failed fit leaves it as it was: X is checked here, and the
+        # features it has are recorded at the end.
+        X_checked, y = check_X_y(
+            X, y, accept_sparse="csr", dtype=np.float64, order="C", estimator=self
         )
         check_classification_targets(y)
-        self.classes_, y_encoded = np.unique(y, return_inverse=True)
-        n_classes = len(self.classes_)
+        classes, y_encoded = np.unique(y, return_inverse=True)
+        n_classes = len(classes)
         if n_classes < 2:
             raise ValueError(
                 "This solver needs samples of at least 2 classes in the data, but "
-                f"the data contains only one class: {self.classes_[0]!r}."
+                f"the data contains only one class: {classes[0]!r}."
             )
         weights = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            sample_weight, X_checked, dtype=np.float64, ensure_non_negative=True
         )
-        self._class_totals(y_encoded, weights)
-        weights = weights * self._class_weights(y, y_encoded, weights)[y_encoded]
-        class_totals = self._class_totals(y_encoded, weights)
+        # Every class needs a positive weight: from the sample weights, which
+        # the "balanced" class weights divide by, and then with the class
+        # weights.
+        totals = np.bincount(y_encoded, weights=weights, minlength=n_classes)
+        _check_positive_class_totals(classes, totals)
+        weights = weights * self._class_weights(classes, y, totals)[y_encoded]
+        class_totals = np.bincount(y_encoded, weights=weights, minlength=n_classes)
+        _check_positive_class_totals(classes, class_totals)
 
         objective = _LogisticObjective(
-            X,
+            X_checked,
             y_encoded,
             weights,
             lam=1.0 / (self.C * weights.sum()),
             n_classes=n_classes,
             fit_intercept=self.fit_intercept,
         )
-        n_params = objective.n_outputs * (X.shape[1] + self.fit_intercept)
-        self.solver_ = (
+        n_features = X_checked.shape[1]
+        n_params = objective.n_outputs * (n_features + self.fit_intercept)
+        solver = (
             "newton-cholesky"
-            if not sp.issparse(X) and n_params <= _CHOLESKY_MAX_PARAMS
+            if not sp.issparse(X_checked) and n_params <= _CHOLESKY_MAX_PARAMS
             else "newton-cg"
         )
-        W = np.zeros((objective.n_outputs, X.shape[1] + self.fit_intercept))
+        W = np.zeros((objective.n_outputs, n_features + self.fit_intercept))
         if self.fit_intercept:
             # Start from the intercept-only model: the (log-)odds of the
             # weighted class frequencies.
@@ -680,7 +701,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         # threads, and on a busy machine thread synchronisation dominates.
         with _single_threaded_blas():
             W, n_iter, status = _newton(
-                objective, W, self.solver_, tol=self.tol, max_iter=self.max_iter
+                objective, W, solver, tol=self.tol, max_iter=self.max_iter
             )
         if status != "converged":
             reason = (
@@ -696,36 +717,29 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        self.n_iter_ = np.array([n_iter], dtype=np.int32)
-        self.coef_ = W[:, : X.shape[1]].copy()
+        intercept = np.zeros(objective.n_outputs)
         if self.fit_intercept:
-            self.intercept_ = W[:, -1].copy()
+            intercept = W[:, -1].copy()
             if not objective.binary:
-                self.intercept_ -= self.intercept_.mean()
-        else:
-            self.intercept_ = np.zeros(objective.n_outputs)
+                intercept -= intercept.mean()
+
+        # Records n_features_in_ and feature_names_in_.
+        validate_data(self, X, skip_check_array=True)
+        self.classes_ = classes
+        self.solver_ = solver
+        self.n_iter_ = np.array([n_iter], dtype=np.int32)
+        self.coef_ = W[:, :n_features].copy()
+        self.intercept_ = intercept
         return self
 
-    def _class_totals(self, y_encoded, weights):
-        """Return the total weight of each class; all must be positive."""
-        totals = np.bincount(y_encoded, weights=weights, minlength=len(self.classes_))
-        if not np.all(totals > 0.0):
-            empty = self.classes_[~(totals > 0.0)].tolist()
-            raise ValueError(
-                f"The classes {empty} have a total sample weight of zero (from "
-                "sample_weight and class_weight): their intercepts would be "
-                "infinite. Every class in y needs a positive weight."
-            )
-        return totals
+    def _class_weights(self, classes, y, totals):
+        """Return the weight of each class, in the order of ``classes``.
 
-    def _class_weights(self, y, y_encoded, sample_weight):
-        """Return the weight of each class, in the order of ``classes_``."""
+        ``totals`` holds the total sample weight of each class.
+        """
         if isinstance(self.class_weight, str):
-            counts = np.bincount(
-                y_encoded, weights=sample_weight, minlength=len(self.classes_)
-            )
-            return counts.sum() / (len(self.classes_) * counts)
-        return compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+            return totals.sum() / (len(classes) * totals)
+        return compute_class_weight(self.class_weight, classes=classes, y=y)
 
     def decision_function(self, X):
         """Return the raw scores ``X @ coef_.T + intercept_``.

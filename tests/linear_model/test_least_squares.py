@@ -205,3 +205,42 @@ def test_least_squares_history():
     assert "Legendre" in history.reference and "Gauss" in history.reference
     assert history.peer == "sklearn.linear_model:LinearRegression"
     assert isinstance(history.make_peer(), LinearRegression)
+
+
+@pytest.mark.parametrize(
+    "X_bad, y_bad, fit_params, match",
+    [
+        (np.ones((4, 2)), np.ones(4), {"sample_weight": [1, -1, 1, 1]}, "[Nn]egative"),
+        (np.full((4, 2), np.inf), np.ones(4), {}, "infinity"),
+        (np.ones((4, 2)), np.ones(3), {}, "inconsistent numbers of samples"),
+    ],
+)
+def test_least_squares_failed_fit_leaves_estimator_unchanged(
+    X_bad, y_bad, fit_params, match
+):
+    """Check that a fit that raises leaves the fitted attributes as they were."""
+    pd = pytest.importorskip("pandas")
+    X, y, _ = _data(n_features=3, seed=10)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    reg = LeastSquaresRegressor().fit(frame, y)
+    state = dict(vars(reg))
+    predictions = reg.predict(frame)
+    with pytest.raises(ValueError, match=match):
+        reg.fit(pd.DataFrame(X_bad, columns=["x", "y"]), y_bad, **fit_params)
+    assert vars(reg).keys() == state.keys()
+    assert [name for name in state if vars(reg)[name] is not state[name]] == []
+    assert_array_equal(reg.predict(frame), predictions)
+
+
+def test_least_squares_fit_that_warns_as_error_leaves_estimator_unchanged():
+    """Check that an ill-conditioning warning raised as an error changes nothing."""
+    X, y, _ = _data(n_features=3, seed=11)
+    reg = LeastSquaresRegressor().fit(X, y)
+    state = dict(vars(reg))
+    collinear = np.column_stack([X[:, 0], X[:, 0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", IllConditionedWarning)
+        with pytest.raises(IllConditionedWarning):
+            reg.fit(collinear, y)
+    assert vars(reg).keys() == state.keys()
+    assert [name for name in state if vars(reg)[name] is not state[name]] == []

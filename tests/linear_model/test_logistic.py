@@ -240,3 +240,42 @@ def test_logistic_regression_history():
     assert "Cox" in history.reference
     assert history.peer == "sklearn.linear_model:LogisticRegression"
     assert isinstance(history.make_peer(), SklearnLogisticRegression)
+
+
+@pytest.mark.parametrize(
+    "X_bad, y_bad, fit_params, error, match",
+    [
+        (np.ones((4, 2)), [1, 1, 1, 1], {}, ValueError, "only one class"),
+        (
+            np.ones((4, 2)),
+            [0, 1, 0, 1],
+            {"sample_weight": [1.0, -1.0, 1.0, 1.0]},
+            ValueError,
+            "[Nn]egative",
+        ),
+        (
+            np.ones((4, 2)),
+            [0, 1, 0, 1],
+            {"sample_weight": [0.0, 1.0, 0.0, 1.0]},
+            ValueError,
+            "total sample weight of zero",
+        ),
+        (np.full((4, 2), np.nan), [0, 1, 0, 1], {}, ValueError, "NaN"),
+    ],
+)
+def test_logistic_regression_failed_fit_leaves_estimator_unchanged(
+    X_bad, y_bad, fit_params, error, match
+):
+    """Check that a fit that raises leaves the fitted attributes as they were."""
+    pd = pytest.importorskip("pandas")
+    X, y, _ = _data(n_features=3, seed=14)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    clf = LogisticRegression().fit(frame, y)
+    state = dict(vars(clf))
+    predictions = clf.predict_proba(frame)
+    bad_frame = pd.DataFrame(X_bad, columns=["x", "y"])
+    with pytest.raises(error, match=match):
+        clf.fit(bad_frame, y_bad, **fit_params)
+    assert vars(clf).keys() == state.keys()
+    assert [name for name in state if vars(clf)[name] is not state[name]] == []
+    assert_array_equal(clf.predict_proba(frame), predictions)

@@ -426,3 +426,59 @@ def test_decision_tree_history(Tree, peer):
     assert (history.era, history.year, history.peer) == ("classical", 1984, peer)
     assert "Breiman" in history.reference
     assert type(history.make_peer()).__name__ == Tree.__name__
+
+
+@pytest.mark.parametrize(
+    "Tree, X_bad, y_bad, fit_params, match",
+    [
+        (DecisionTreeClassifier, np.ones((4, 2)), [0.5, 1.5, 2.5, 3.5], {}, "Unknown"),
+        (
+            DecisionTreeClassifier,
+            np.ones((4, 2)),
+            [0, 1, 0, 1],
+            {"sample_weight": np.zeros(4)},
+            "non-zero",
+        ),
+        (
+            DecisionTreeRegressor,
+            np.ones((4, 2)),
+            np.ones(4),
+            {"sample_weight": [1, -1, 1, 1]},
+            "[Nn]egative",
+        ),
+        (DecisionTreeRegressor, np.full((4, 2), np.nan), np.ones(4), {}, "NaN"),
+    ],
+)
+def test_decision_tree_failed_fit_leaves_estimator_unchanged(
+    Tree, X_bad, y_bad, fit_params, match
+):
+    """Check that a fit that raises leaves the fitted attributes as they were."""
+    pd = pytest.importorskip("pandas")
+    X, y = make_classification(
+        n_samples=100,
+        n_features=3,
+        n_informative=3,
+        n_redundant=0,
+        n_classes=3,
+        random_state=0,
+    )
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    est = Tree(max_depth=3, random_state=0).fit(frame, y)
+    state = dict(vars(est))
+    predictions = est.predict(frame)
+    with pytest.raises(ValueError, match=match):
+        est.fit(pd.DataFrame(X_bad, columns=["x", "y"]), y_bad, **fit_params)
+    assert vars(est).keys() == state.keys()
+    assert [name for name in state if vars(est)[name] is not state[name]] == []
+    assert_array_equal(est.predict(frame), predictions)
+
+
+def test_decision_tree_failed_fit_with_too_many_features_leaves_it_unchanged():
+    """Check that max_features above n_features fails without changing the tree."""
+    X, y = make_classification(n_samples=100, n_features=5, random_state=0)
+    clf = DecisionTreeClassifier(max_features=4, random_state=0).fit(X, y)
+    state = dict(vars(clf))
+    with pytest.raises(ValueError, match="max_features must be at most"):
+        clf.fit(X[:, :3], y)
+    assert vars(clf).keys() == state.keys()
+    assert [name for name in state if vars(clf)[name] is not state[name]] == []
