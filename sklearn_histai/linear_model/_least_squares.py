@@ -1,7 +1,6 @@
 """Least squares by the normal equations, with a stable fallback when they fail."""
 
 import warnings
-from functools import cache
 from numbers import Real
 
 import numpy as np
@@ -17,8 +16,12 @@ from sklearn.utils.validation import (
     check_X_y,
     validate_data,
 )
-from threadpoolctl import ThreadpoolController
 
+from sklearn_histai.linear_model._blocks import (
+    row_blocks,
+    rows_per_block,
+    single_threaded_blas,
+)
 from sklearn_histai.utils import ModelHistory
 
 # Forming X^T X squares the condition number of X. The Cholesky solution is
@@ -27,30 +30,11 @@ from sklearn_histai.utils import ModelHistory
 # the digits survive, a relative error of about 1e-8 at worst.
 _RCOND_THRESHOLD = np.sqrt(np.finfo(np.float64).eps)
 
-# Number of float64 values in a block of rows of X: dense data are centred
-# and weighted block by block, in cache, instead of in a copy of X.
-_BLOCK_SIZE = 2**16
-
 # Without weights, X^T X is formed from the raw X and centred afterwards,
 # ``X^T X - n m m^T``, unless the means carry more than this share of the
 # diagonal: the subtraction then amplifies the rounding of X^T X by at most
 # 1 / (1 - share) = 16, comparable to the Cholesky factorisation's own.
 _MAX_MEAN_SHARE = 15 / 16
-
-
-@cache
-def _blas_controller():
-    return ThreadpoolController()
-
-
-def _single_threaded_blas():
-    """Context in which BLAS runs on one thread.
-
-    The loops over blocks of rows make many small BLAS calls. OpenBLAS
-    splits some of them between threads, and on a loaded machine waiting for
-    a descheduled thread costs a hundred times the product itself.
-    """
-    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 class IllConditionedWarning(UserWarning):
@@ -105,11 +89,9 @@ def _normal_equations(X, Y, weights, x_mean, y_mean):
     n_samples, n_features = X.shape
     gram = np.zeros((n_features, n_features))
     xty = np.zeros((n_features, Y.shape[1]))
-    step = max(1, _BLOCK_SIZE // n_features)
-    buffer = np.empty((min(step, n_samples), n_features))
-    with _single_threaded_blas():
-        for start in range(0, n_samples, step):
-            rows = slice(start, min(start + step, n_samples))
+    buffer = np.empty((min(rows_per_block(n_features), n_samples), n_features))
+    with single_threaded_blas():
+        for rows in row_blocks(n_samples, n_features):
             block = buffer[: rows.stop - rows.start]
             np.subtract(X[rows], x_mean, out=block)
             # In exact arithmetic Xc^T 1 = 0 and Y need not be centred, but

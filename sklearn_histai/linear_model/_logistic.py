@@ -21,7 +21,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from sklearn_histai.linear_model._least_squares import _single_threaded_blas
+from sklearn_histai.linear_model._blocks import row_blocks, single_threaded_blas
 from sklearn_histai.utils import ModelHistory
 
 # The Newton system is solved by a Cholesky factorisation of the explicit
@@ -30,23 +30,12 @@ from sklearn_histai.utils import ModelHistory
 # form a matrix of size n_parameters x n_parameters.
 _CHOLESKY_MAX_PARAMS = 300
 
-# Number of float64 values in a block of rows of X: the passes over dense
-# data work block by block so that the temporaries stay in cache.
-_BLOCK_SIZE = 2**16
-
 # The explicit Hessian of tall data is estimated on a regular subsample of
 # the rows, of at least this many samples, and this many per parameter.
 _HESSIAN_MIN_SAMPLES = 5_000
 _HESSIAN_SAMPLES_PER_PARAM = 50
 
 _EPS = np.finfo(np.float64).eps
-
-
-def _row_blocks(n_samples, n_columns):
-    """Yield slices of rows whose blocks hold about ``_BLOCK_SIZE`` values."""
-    step = max(1, _BLOCK_SIZE // max(1, n_columns))
-    for start in range(0, n_samples, step):
-        yield slice(start, min(start + step, n_samples))
 
 
 class _LogisticObjective:
@@ -126,7 +115,7 @@ class _LogisticObjective:
                 self._X_squared = self.X.multiply(self.X).tocsr()
             return np.asarray(safe_sparse_dot(self._X_squared.T, H.T)).T
         out = np.zeros((H.shape[0], self.n_features))
-        for rows in _row_blocks(*self.X.shape):
+        for rows in row_blocks(*self.X.shape):
             block = self.X[rows]
             out += H[:, rows] @ (block * block)
         return out
@@ -209,7 +198,7 @@ class _LogisticObjective:
             Z = np.empty((K, n_samples))
             proba = np.empty((K, n_samples))
             loss = 0.0
-            for rows in _row_blocks(n_samples, p):
+            for rows in row_blocks(n_samples, p):
                 block = self.X[rows]
                 Z_rows = W[:, :p] @ block.T
                 if self.fit_intercept:
@@ -244,7 +233,7 @@ class _LogisticObjective:
         X, proba, s = self.X[::stride], proba[:, ::stride], self.s[::stride]
         s = s / s.sum()
         H = np.zeros((K * q, K * q))
-        for rows in _row_blocks(X.shape[0], K * q):
+        for rows in row_blocks(X.shape[0], K * q):
             self._add_hessian(H, X[rows], proba[:, rows].T, s[rows, None])
         self._finish_hessian(H)
         return H
@@ -699,7 +688,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         # The solver makes many small BLAS calls (products with blocks of
         # rows, vector operations on the coefficients); none gains from
         # threads, and on a busy machine thread synchronisation dominates.
-        with _single_threaded_blas():
+        with single_threaded_blas():
             W, n_iter, status = _newton(
                 objective, W, solver, tol=self.tol, max_iter=self.max_iter
             )

@@ -11,6 +11,7 @@ from sklearn.linear_model import LinearRegression, Ridge
 from sklearn_histai.linear_model import (
     IllConditionedWarning,
     LeastSquaresRegressor,
+    _blocks,
     _least_squares,
 )
 
@@ -146,7 +147,7 @@ def test_least_squares_badly_scaled_features_stay_on_the_fast_path():
 def test_least_squares_large_means_centred_exactly(weighted, monkeypatch):
     """Check accuracy when the means dwarf the spread (blocks of rows)."""
     # Small blocks so that several of them, and a partial one, are used.
-    monkeypatch.setattr(_least_squares, "_BLOCK_SIZE", 64)
+    monkeypatch.setattr(_blocks, "BLOCK_SIZE", 64)
     X, y, weights = _data(n_samples=301, n_features=5, seed=6, offset=0.0)
     X = X + 1e6
     y = y + 1e7

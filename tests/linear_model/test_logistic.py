@@ -10,7 +10,7 @@ from scipy.special import expit, log_softmax
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
 
-from sklearn_histai.linear_model import LogisticRegression, _logistic
+from sklearn_histai.linear_model import LogisticRegression, _blocks, _logistic
 
 
 def _data(n_samples=300, n_features=6, n_classes=2, seed=0, sparse=False):
@@ -80,7 +80,7 @@ def test_logistic_regression_solvers_and_subsampled_hessian(
     # every k-th sample.
     limit = 10**6 if solver == "newton-cholesky" else 0
     monkeypatch.setattr(_logistic, "_CHOLESKY_MAX_PARAMS", limit)
-    monkeypatch.setattr(_logistic, "_BLOCK_SIZE", 500)
+    monkeypatch.setattr(_blocks, "BLOCK_SIZE", 500)
     monkeypatch.setattr(_logistic, "_HESSIAN_MIN_SAMPLES", 200)
     monkeypatch.setattr(_logistic, "_HESSIAN_SAMPLES_PER_PARAM", 10)
     X, y, weights = _data(n_samples=2000, n_features=12, n_classes=n_classes, seed=1)
