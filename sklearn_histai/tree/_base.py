@@ -109,6 +109,7 @@ class BaseDecisionTree(MultiOutputMixin, BaseEstimator, metaclass=ABCMeta):
         total_weight = n_samples if sample_weight is None else sample_weight.sum()
         X_kept, y, sample_weight = _drop_zero_weights(X_checked, y, sample_weight)
         max_features = self._resolve_max_features(n_features)
+        min_samples_split, min_samples_leaf = self._resolve_min_samples(n_samples)
 
         rng = check_random_state(self.random_state)
         bin_mapper = BinMapper(
@@ -128,7 +129,8 @@ class BaseDecisionTree(MultiOutputMixin, BaseEstimator, metaclass=ABCMeta):
             max_features=max_features,
             min_impurity_decrease=self.min_impurity_decrease,
             rng=rng,
-            **self._resolve_min_samples(n_samples),
+            min_samples_split=min_samples_split,
+            min_samples_leaf=min_samples_leaf,
         )
         tree = grower.grow()
 
@@ -141,13 +143,13 @@ class BaseDecisionTree(MultiOutputMixin, BaseEstimator, metaclass=ABCMeta):
         return self
 
     def _resolve_min_samples(self, n_samples):
-        """Return min_samples_split and min_samples_leaf as numbers of samples."""
+        """Return ``(min_samples_split, min_samples_leaf)`` as numbers of samples."""
         leaf, split = self.min_samples_leaf, self.min_samples_split
         if not isinstance(leaf, Integral):
             leaf = int(np.ceil(leaf * n_samples))
         if not isinstance(split, Integral):
             split = max(2, int(np.ceil(split * n_samples)))
-        return {"min_samples_split": max(split, 2 * leaf), "min_samples_leaf": leaf}
+        return max(split, 2 * leaf), leaf
 
     def _resolve_max_features(self, n_features):
         max_features = self.max_features
