@@ -14,6 +14,7 @@ from sklearn_histai.linear_model import (
     _blocks,
     _least_squares,
 )
+from sklearn_histai.utils._testing import assert_state_unchanged
 
 CONTAINERS = [np.asarray, sp.csr_matrix, sp.csc_matrix]
 
@@ -224,12 +225,9 @@ def test_least_squares_failed_fit_leaves_estimator_unchanged(
     X, y, _ = _data(n_features=3, seed=10)
     frame = pd.DataFrame(X, columns=["a", "b", "c"])
     reg = LeastSquaresRegressor().fit(frame, y)
-    state = dict(vars(reg))
     predictions = reg.predict(frame)
-    with pytest.raises(ValueError, match=match):
+    with assert_state_unchanged(reg), pytest.raises(ValueError, match=match):
         reg.fit(pd.DataFrame(X_bad, columns=["x", "y"]), y_bad, **fit_params)
-    assert vars(reg).keys() == state.keys()
-    assert [name for name in state if vars(reg)[name] is not state[name]] == []
     assert_array_equal(reg.predict(frame), predictions)
 
 
@@ -237,11 +235,8 @@ def test_least_squares_fit_that_warns_as_error_leaves_estimator_unchanged():
     """Check that an ill-conditioning warning raised as an error changes nothing."""
     X, y, _ = _data(n_features=3, seed=11)
     reg = LeastSquaresRegressor().fit(X, y)
-    state = dict(vars(reg))
     collinear = np.column_stack([X[:, 0], X[:, 0]])
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), assert_state_unchanged(reg):
         warnings.simplefilter("error", IllConditionedWarning)
         with pytest.raises(IllConditionedWarning):
             reg.fit(collinear, y)
-    assert vars(reg).keys() == state.keys()
-    assert [name for name in state if vars(reg)[name] is not state[name]] == []

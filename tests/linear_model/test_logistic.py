@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
 
 from sklearn_histai.linear_model import LogisticRegression, _blocks, _logistic
+from sklearn_histai.utils._testing import assert_state_unchanged
 
 
 def _data(n_samples=300, n_features=6, n_classes=2, seed=0, sparse=False):
@@ -271,11 +272,8 @@ def test_logistic_regression_failed_fit_leaves_estimator_unchanged(
     X, y, _ = _data(n_features=3, seed=14)
     frame = pd.DataFrame(X, columns=["a", "b", "c"])
     clf = LogisticRegression().fit(frame, y)
-    state = dict(vars(clf))
     predictions = clf.predict_proba(frame)
     bad_frame = pd.DataFrame(X_bad, columns=["x", "y"])
-    with pytest.raises(error, match=match):
+    with assert_state_unchanged(clf), pytest.raises(error, match=match):
         clf.fit(bad_frame, y_bad, **fit_params)
-    assert vars(clf).keys() == state.keys()
-    assert [name for name in state if vars(clf)[name] is not state[name]] == []
     assert_array_equal(clf.predict_proba(frame), predictions)

@@ -10,6 +10,7 @@ from sklearn.datasets import make_classification, make_regression
 
 from sklearn_histai.tree import DecisionTreeClassifier, DecisionTreeRegressor, _grower
 from sklearn_histai.utils import get_history
+from sklearn_histai.utils._testing import assert_state_unchanged
 
 
 def _sklearn_depths(tree):
@@ -464,12 +465,9 @@ def test_decision_tree_failed_fit_leaves_estimator_unchanged(
     )
     frame = pd.DataFrame(X, columns=["a", "b", "c"])
     est = Tree(max_depth=3, random_state=0).fit(frame, y)
-    state = dict(vars(est))
     predictions = est.predict(frame)
-    with pytest.raises(ValueError, match=match):
+    with assert_state_unchanged(est), pytest.raises(ValueError, match=match):
         est.fit(pd.DataFrame(X_bad, columns=["x", "y"]), y_bad, **fit_params)
-    assert vars(est).keys() == state.keys()
-    assert [name for name in state if vars(est)[name] is not state[name]] == []
     assert_array_equal(est.predict(frame), predictions)
 
 
@@ -477,8 +475,8 @@ def test_decision_tree_failed_fit_with_too_many_features_leaves_it_unchanged():
     """Check that max_features above n_features fails without changing the tree."""
     X, y = make_classification(n_samples=100, n_features=5, random_state=0)
     clf = DecisionTreeClassifier(max_features=4, random_state=0).fit(X, y)
-    state = dict(vars(clf))
-    with pytest.raises(ValueError, match="max_features must be at most"):
+    with (
+        assert_state_unchanged(clf),
+        pytest.raises(ValueError, match="max_features must be at most"),
+    ):
         clf.fit(X[:, :3], y)
-    assert vars(clf).keys() == state.keys()
-    assert [name for name in state if vars(clf)[name] is not state[name]] == []
