@@ -1,4 +1,6 @@
-"""The instances the shared estimator checks run on, and their per-check parameters."""
+"""Test helpers: the instances of the shared checks, and a guard on fitted state."""
+
+from contextlib import contextmanager
 
 from sklearn.base import clone
 
@@ -72,3 +74,28 @@ def instance_for_check(estimator, check):
     if params is None:
         return estimator
     return clone(estimator).set_params(**params[0])
+
+
+@contextmanager
+def assert_state_unchanged(estimator):
+    """Assert that the code run in the context leaves ``estimator`` as it was.
+
+    Every attribute must still be there and be the very same object, e.g.
+    after a ``fit`` that raised; none may be added.
+
+    Parameters
+    ----------
+    estimator : object
+        The estimator whose attributes are watched.
+
+    Yields
+    ------
+    None
+    """
+    state = dict(vars(estimator))
+    yield
+    assert vars(estimator).keys() == state.keys(), (
+        f"attributes added or removed: {set(vars(estimator)) ^ set(state)}"
+    )
+    changed = [name for name in state if vars(estimator)[name] is not state[name]]
+    assert not changed, f"attributes replaced: {changed}"

@@ -6,108 +6,14 @@ import warnings
 
 from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
 
-from sklearn_histai.compare._compare import (
-    _as_records,
-    _is_missing,
-    compare_estimators,
-    estimator_table,
-)
+from sklearn_histai.compare._compare import compare_estimators, estimator_table
+from sklearn_histai.compare._format import format_estimator_table, format_results
+from sklearn_histai.compare._records import as_records
 from sklearn_histai.compare._tasks import TASKS
 from sklearn_histai.utils import all_estimators, get_history
 
 _QUICK_FOLDS = 3
 _DEFAULT_FOLDS = 5
-_MAX_ERROR_LENGTH = 200
-
-
-def _format_table(headers, rows, align):
-    """Lay out ``rows`` under ``headers``; ``align`` holds "<" or ">" per column."""
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
-    lines = []
-    for row in [headers, *rows]:
-        cells = [f"{str(cell):{a}{w}}" for cell, a, w in zip(row, align, widths)]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
-
-
-def _format_seconds(seconds):
-    if _is_missing(seconds):
-        return ""
-    if seconds < 1:
-        return f"{seconds * 1e3:.1f} ms"
-    return f"{seconds:.2f} s"
-
-
-def format_results(results, n_folds=None):
-    """Return the results of :func:`compare_estimators` as text, one table per task.
-
-    Parameters
-    ----------
-    results : pandas.DataFrame or list of dict
-        The output of :func:`compare_estimators`.
-    n_folds : int, default=None
-        The number of folds, named in each task's heading when given.
-
-    Returns
-    -------
-    text : str
-        The tables, peers indented below the estimators they are the peer of.
-    """
-    records = _as_records(results)
-    blocks = []
-    for task in dict.fromkeys(record["task"] for record in records):
-        rows = [record for record in records if record["task"] == task]
-        scoring = rows[0]["scoring"]
-        heading = f"== {task}"
-        if task in TASKS and TASKS[task].description:
-            heading += f" - {TASKS[task].description}"
-        folds = f", {n_folds}-fold cross-validation" if n_folds else ""
-        heading += f"\n   {scoring} (mean ± std over the folds){folds}"
-        table, errors = [], []
-        for row in rows:
-            if row["error"]:
-                score = "failed (see below)"
-                # The first line says what went wrong; the results keep it all.
-                error = row["error"].strip().splitlines()[0]
-                if len(error) > _MAX_ERROR_LENGTH:
-                    error = error[: _MAX_ERROR_LENGTH - 3] + "..."
-                errors.append(f"   ! {row['estimator']}: {error}")
-            else:
-                score = f"{row['score_mean']:.3f} ± {row['score_std']:.3f}"
-            name = row["estimator"]
-            table.append(
-                [
-                    f"  {name}" if row["peer_of"] else name,
-                    row["library"],
-                    row["era"] or "",
-                    "" if _is_missing(row["year"]) else int(row["year"]),
-                    score,
-                    _format_seconds(row["fit_time"]),
-                    _format_seconds(row["score_time"]),
-                ]
-            )
-        text = _format_table(
-            ["estimator", "library", "era", "year", scoring, "fit", "predict"],
-            table,
-            ["<", "<", "<", ">", ">", ">", ">"],
-        )
-        text = "\n".join("   " + line for line in text.splitlines())
-        blocks.append("\n".join([heading, "", text, *errors]))
-    return "\n\n".join(blocks)
-
-
-def format_estimator_table(table):
-    """Return the output of :func:`estimator_table` as text."""
-    records = _as_records(table)
-    headers = ["name", "era", "year", "input", "reference", "peer"]
-    rows = [
-        [
-            "" if _is_missing(record[key]) else record[key]
-            for key in ["name", "era", "year", "input", "reference", "peer"]
-        ]
-        for record in records
-    ]
-    return _format_table(headers, rows, ["<", "<", ">", "<", "<", "<"])
 
 
 def _replay_warnings(caught):
@@ -240,7 +146,7 @@ def main(argv=None):
                 include_peers=not args.no_peers,
             )
         n_unconverged += _replay_warnings(caught)
-        records = _as_records(results)
+        records = as_records(results)
         if records:
             print(format_results(records, n_folds=n_folds) + "\n", flush=True)
         all_records.extend(records)

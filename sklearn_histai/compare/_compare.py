@@ -10,39 +10,11 @@ from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from sklearn_histai.compare._records import RESULT_COLUMNS, TABLE_COLUMNS
 from sklearn_histai.compare._tasks import resolve_tasks
 from sklearn_histai.utils import all_estimators, get_history
 
-RESULT_COLUMNS = [
-    "task",
-    "scoring",
-    "estimator",
-    "era",
-    "year",
-    "peer_of",
-    "library",
-    "score_mean",
-    "score_std",
-    "fit_time",
-    "score_time",
-    "error",
-]
-TABLE_COLUMNS = ["name", "era", "year", "input", "reference", "peer"]
-
 _DEFAULT_N_SPLITS = 5
-
-
-def _is_missing(value):
-    """Tell whether a cell of the results is missing (None, NaN or pandas' NA)."""
-    try:
-        return bool(value is None or value != value)
-    except TypeError:  # pandas.NA refuses to be a bool
-        return True
-
-
-def _as_records(results):
-    """Return the rows of ``results``, a DataFrame or a list of dict, as dicts."""
-    return results.to_dict("records") if hasattr(results, "to_dict") else results
 
 
 def _import_pandas():

@@ -1,6 +1,6 @@
 """Bar plot of the results of a comparison."""
 
-from sklearn_histai.compare._compare import _as_records, _is_missing
+from sklearn_histai.compare._records import as_records, is_missing
 
 # Colors of the eras (matplotlib's default cycle), scikit-learn peers in grey.
 _ERA_COLORS = {
@@ -63,7 +63,7 @@ def plot_comparison(results, ax=None):
             "`pip install sklearn-histai[plot]`."
         ) from exc
 
-    records = _as_records(results)
+    records = as_records(results)
     tasks = list(dict.fromkeys(record["task"] for record in records))
     if ax is None:
         n_lines = len(records) + len(tasks)
@@ -98,7 +98,7 @@ def plot_comparison(results, ax=None):
                 color, label = colors[group], row["estimator"]
             labels.append(label)
             positions.append(position)
-            if row["error"] or _is_missing(row["score_mean"]):
+            if row["error"] or is_missing(row["score_mean"]):
                 ax.text(0, position, " failed", va="center", fontsize="small")
             else:
                 ax.barh(

@@ -1,7 +1,6 @@
 """Least squares by the normal equations, with a stable fallback when they fail."""
 
 import warnings
-from functools import cache
 from numbers import Real
 
 import numpy as np
@@ -14,10 +13,15 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
+    check_X_y,
     validate_data,
 )
-from threadpoolctl import ThreadpoolController
 
+from sklearn_histai.linear_model._blocks import (
+    row_blocks,
+    rows_per_block,
+    single_threaded_blas,
+)
 from sklearn_histai.utils import ModelHistory
 
 # Forming X^T X squares the condition number of X. The Cholesky solution is
@@ -26,30 +30,11 @@ from sklearn_histai.utils import ModelHistory
 # the digits survive, a relative error of about 1e-8 at worst.
 _RCOND_THRESHOLD = np.sqrt(np.finfo(np.float64).eps)
 
-# Number of float64 values in a block of rows of X: dense data are centred
-# and weighted block by block, in cache, instead of in a copy of X.
-_BLOCK_SIZE = 2**16
-
 # Without weights, X^T X is formed from the raw X and centred afterwards,
 # ``X^T X - n m m^T``, unless the means carry more than this share of the
 # diagonal: the subtraction then amplifies the rounding of X^T X by at most
 # 1 / (1 - share) = 16, comparable to the Cholesky factorisation's own.
 _MAX_MEAN_SHARE = 15 / 16
-
-
-@cache
-def _blas_controller():
-    return ThreadpoolController()
-
-
-def _single_threaded_blas():
-    """Context in which BLAS runs on one thread.
-
-    The loops over blocks of rows make many small BLAS calls. OpenBLAS
-    splits some of them between threads, and on a loaded machine waiting for
-    a descheduled thread costs a hundred times the product itself.
-    """
-    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 class IllConditionedWarning(UserWarning):
@@ -104,11 +89,9 @@ def _normal_equations(X, Y, weights, x_mean, y_mean):
     n_samples, n_features = X.shape
     gram = np.zeros((n_features, n_features))
     xty = np.zeros((n_features, Y.shape[1]))
-    step = max(1, _BLOCK_SIZE // n_features)
-    buffer = np.empty((min(step, n_samples), n_features))
-    with _single_threaded_blas():
-        for start in range(0, n_samples, step):
-            rows = slice(start, min(start + step, n_samples))
+    buffer = np.empty((min(rows_per_block(n_features), n_samples), n_features))
+    with single_threaded_blas():
+        for rows in row_blocks(n_samples, n_features):
             block = buffer[: rows.stop - rows.start]
             np.subtract(X[rows], x_mean, out=block)
             # In exact arithmetic Xc^T 1 = 0 and Y need not be centred, but
@@ -333,56 +316,62 @@ class LeastSquaresRegressor(RegressorMixin, BaseEstimator):
         self : LeastSquaresRegressor
             The fitted estimator.
         """
-        X, y = validate_data(
-            self,
+        # The estimator is only written to once the fit has succeeded, so
+        # that a failed fit leaves it as it was: X is checked here, and the
+        # features it has are recorded at the end.
+        X_checked, y = check_X_y(
             X,
             y,
             accept_sparse=("csr", "csc"),
             dtype=np.float64,
             y_numeric=True,
             multi_output=True,
+            estimator=self,
         )
         weights = None
         if sample_weight is not None:
             weights = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+                sample_weight, X_checked, dtype=np.float64, ensure_non_negative=True
             )
-        Y = y.reshape(X.shape[0], -1)
-        n_features = X.shape[1]
+        Y = y.reshape(X_checked.shape[0], -1)
+        n_features = X_checked.shape[1]
         if self.fit_intercept:
-            x_mean = _weighted_mean(X, weights)
+            x_mean = _weighted_mean(X_checked, weights)
             y_mean = _weighted_mean(Y, weights)
         else:
             x_mean = np.zeros(n_features)
             y_mean = np.zeros(Y.shape[1])
 
-        gram, xty = _normal_equations(X, Y, weights, x_mean, y_mean)
-        theta, self.rcond_ = _cholesky(gram, xty, self.alpha)
+        gram, xty = _normal_equations(X_checked, Y, weights, x_mean, y_mean)
+        theta, rcond = _cholesky(gram, xty, self.alpha)
         if theta is not None:
-            self.solver_, self.rank_ = "cholesky", n_features
+            solver, rank = "cholesky", n_features
         else:
-            if sp.issparse(X):
-                self.solver_ = "eigh"
-                theta, self.rank_ = _pinv_normal_equations(
-                    gram, xty, self.alpha, X.shape[0]
+            if sp.issparse(X_checked):
+                solver = "eigh"
+                theta, rank = _pinv_normal_equations(
+                    gram, xty, self.alpha, X_checked.shape[0]
                 )
             else:
-                self.solver_ = "lstsq"
-                theta, self.rank_ = _lstsq_dense(
-                    X, Y, weights, x_mean, y_mean, self.alpha
+                solver = "lstsq"
+                theta, rank = _lstsq_dense(
+                    X_checked, Y, weights, x_mean, y_mean, self.alpha
                 )
             warnings.warn(
                 "The normal equations are singular or ill-conditioned "
-                f"(reciprocal condition number {self.rcond_:.2e} < "
+                f"(reciprocal condition number {rcond:.2e} < "
                 f"{_RCOND_THRESHOLD:.1e}): the minimum-norm least squares "
-                f"solution was computed by {self.solver_!r} instead, with rank "
-                f"{self.rank_} out of {n_features} features.",
+                f"solution was computed by {solver!r} instead, with rank "
+                f"{rank} out of {n_features} features.",
                 IllConditionedWarning,
                 stacklevel=3,
             )
 
         coef = theta.T
         intercept = y_mean - coef @ x_mean
+        # Records n_features_in_ and feature_names_in_.
+        validate_data(self, X, skip_check_array=True)
+        self.rcond_, self.solver_, self.rank_ = rcond, solver, rank
         if y.ndim == 1:
             self.coef_ = coef[0]
             self.intercept_ = float(intercept[0])

@@ -17,10 +17,11 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
+    check_X_y,
     validate_data,
 )
 
-from sklearn_histai.linear_model._least_squares import _single_threaded_blas
+from sklearn_histai.linear_model._blocks import row_blocks, single_threaded_blas
 from sklearn_histai.utils import ModelHistory
 
 # The Newton system is solved by a Cholesky factorisation of the explicit
@@ -29,23 +30,12 @@ from sklearn_histai.utils import ModelHistory
 # form a matrix of size n_parameters x n_parameters.
 _CHOLESKY_MAX_PARAMS = 300
 
-# Number of float64 values in a block of rows of X: the passes over dense
-# data work block by block so that the temporaries stay in cache.
-_BLOCK_SIZE = 2**16
-
 # The explicit Hessian of tall data is estimated on a regular subsample of
 # the rows, of at least this many samples, and this many per parameter.
 _HESSIAN_MIN_SAMPLES = 5_000
 _HESSIAN_SAMPLES_PER_PARAM = 50
 
 _EPS = np.finfo(np.float64).eps
-
-
-def _row_blocks(n_samples, n_columns):
-    """Yield slices of rows whose blocks hold about ``_BLOCK_SIZE`` values."""
-    step = max(1, _BLOCK_SIZE // max(1, n_columns))
-    for start in range(0, n_samples, step):
-        yield slice(start, min(start + step, n_samples))
 
 
 class _LogisticObjective:
@@ -125,7 +115,7 @@ class _LogisticObjective:
                 self._X_squared = self.X.multiply(self.X).tocsr()
             return np.asarray(safe_sparse_dot(self._X_squared.T, H.T)).T
         out = np.zeros((H.shape[0], self.n_features))
-        for rows in _row_blocks(*self.X.shape):
+        for rows in row_blocks(*self.X.shape):
             block = self.X[rows]
             out += H[:, rows] @ (block * block)
         return out
@@ -208,7 +198,7 @@ class _LogisticObjective:
             Z = np.empty((K, n_samples))
             proba = np.empty((K, n_samples))
             loss = 0.0
-            for rows in _row_blocks(n_samples, p):
+            for rows in row_blocks(n_samples, p):
                 block = self.X[rows]
                 Z_rows = W[:, :p] @ block.T
                 if self.fit_intercept:
@@ -243,7 +233,7 @@ class _LogisticObjective:
         X, proba, s = self.X[::stride], proba[:, ::stride], self.s[::stride]
         s = s / s.sum()
         H = np.zeros((K * q, K * q))
-        for rows in _row_blocks(X.shape[0], K * q):
+        for rows in row_blocks(X.shape[0], K * q):
             self._add_hessian(H, X[rows], proba[:, rows].T, s[rows, None])
         self._finish_hessian(H)
         return H
@@ -462,6 +452,17 @@ def _newton(objective, W, solver, tol, max_iter):
         G = objective.gradient(W, R)
 
 
+def _check_positive_class_totals(classes, totals):
+    """Raise an error unless every class has a positive total weight."""
+    if not np.all(totals > 0.0):
+        empty = classes[~(totals > 0.0)].tolist()
+        raise ValueError(
+            f"The classes {empty} have a total sample weight of zero (from "
+            "sample_weight and class_weight): their intercepts would be "
+            "infinite. Every class in y needs a positive weight."
+        )
+
+
 class LogisticRegression(ClassifierMixin, BaseEstimator):
     """Maximum-likelihood logistic regression with an L2 penalty.
 
@@ -633,39 +634,48 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self : LogisticRegression
             The fitted estimator.
         """
-        X, y = validate_data(
-            self, X, y, accept_sparse="csr", dtype=np.float64, order="C"
+        # The estimator is only written to once the fit has succeeded, so
+        # that a failed fit leaves it as it was: X is checked here, and the
+        # features it has are recorded at the end.
+        X_checked, y = check_X_y(
+            X, y, accept_sparse="csr", dtype=np.float64, order="C", estimator=self
         )
         check_classification_targets(y)
-        self.classes_, y_encoded = np.unique(y, return_inverse=True)
-        n_classes = len(self.classes_)
+        classes, y_encoded = np.unique(y, return_inverse=True)
+        n_classes = len(classes)
         if n_classes < 2:
             raise ValueError(
                 "This solver needs samples of at least 2 classes in the data, but "
-                f"the data contains only one class: {self.classes_[0]!r}."
+                f"the data contains only one class: {classes[0]!r}."
             )
         weights = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            sample_weight, X_checked, dtype=np.float64, ensure_non_negative=True
         )
-        self._class_totals(y_encoded, weights)
-        weights = weights * self._class_weights(y, y_encoded, weights)[y_encoded]
-        class_totals = self._class_totals(y_encoded, weights)
+        # Every class needs a positive weight: from the sample weights, which
+        # the "balanced" class weights divide by, and then with the class
+        # weights.
+        totals = np.bincount(y_encoded, weights=weights, minlength=n_classes)
+        _check_positive_class_totals(classes, totals)
+        weights = weights * self._class_weights(classes, y, totals)[y_encoded]
+        class_totals = np.bincount(y_encoded, weights=weights, minlength=n_classes)
+        _check_positive_class_totals(classes, class_totals)
 
         objective = _LogisticObjective(
-            X,
+            X_checked,
             y_encoded,
             weights,
             lam=1.0 / (self.C * weights.sum()),
             n_classes=n_classes,
             fit_intercept=self.fit_intercept,
         )
-        n_params = objective.n_outputs * (X.shape[1] + self.fit_intercept)
-        self.solver_ = (
+        n_features = X_checked.shape[1]
+        n_params = objective.n_outputs * (n_features + self.fit_intercept)
+        solver = (
             "newton-cholesky"
-            if not sp.issparse(X) and n_params <= _CHOLESKY_MAX_PARAMS
+            if not sp.issparse(X_checked) and n_params <= _CHOLESKY_MAX_PARAMS
             else "newton-cg"
         )
-        W = np.zeros((objective.n_outputs, X.shape[1] + self.fit_intercept))
+        W = np.zeros((objective.n_outputs, n_features + self.fit_intercept))
         if self.fit_intercept:
             # Start from the intercept-only model: the (log-)odds of the
             # weighted class frequencies.
@@ -678,9 +688,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         # The solver makes many small BLAS calls (products with blocks of
         # rows, vector operations on the coefficients); none gains from
         # threads, and on a busy machine thread synchronisation dominates.
-        with _single_threaded_blas():
+        with single_threaded_blas():
             W, n_iter, status = _newton(
-                objective, W, self.solver_, tol=self.tol, max_iter=self.max_iter
+                objective, W, solver, tol=self.tol, max_iter=self.max_iter
             )
         if status != "converged":
             reason = (
@@ -696,36 +706,29 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        self.n_iter_ = np.array([n_iter], dtype=np.int32)
-        self.coef_ = W[:, : X.shape[1]].copy()
+        intercept = np.zeros(objective.n_outputs)
         if self.fit_intercept:
-            self.intercept_ = W[:, -1].copy()
+            intercept = W[:, -1].copy()
             if not objective.binary:
-                self.intercept_ -= self.intercept_.mean()
-        else:
-            self.intercept_ = np.zeros(objective.n_outputs)
+                intercept -= intercept.mean()
+
+        # Records n_features_in_ and feature_names_in_.
+        validate_data(self, X, skip_check_array=True)
+        self.classes_ = classes
+        self.solver_ = solver
+        self.n_iter_ = np.array([n_iter], dtype=np.int32)
+        self.coef_ = W[:, :n_features].copy()
+        self.intercept_ = intercept
         return self
 
-    def _class_totals(self, y_encoded, weights):
-        """Return the total weight of each class; all must be positive."""
-        totals = np.bincount(y_encoded, weights=weights, minlength=len(self.classes_))
-        if not np.all(totals > 0.0):
-            empty = self.classes_[~(totals > 0.0)].tolist()
-            raise ValueError(
-                f"The classes {empty} have a total sample weight of zero (from "
-                "sample_weight and class_weight): their intercepts would be "
-                "infinite. Every class in y needs a positive weight."
-            )
-        return totals
+    def _class_weights(self, classes, y, totals):
+        """Return the weight of each class, in the order of ``classes``.
 
-    def _class_weights(self, y, y_encoded, sample_weight):
-        """Return the weight of each class, in the order of ``classes_``."""
+        ``totals`` holds the total sample weight of each class.
+        """
         if isinstance(self.class_weight, str):
-            counts = np.bincount(
-                y_encoded, weights=sample_weight, minlength=len(self.classes_)
-            )
-            return counts.sum() / (len(self.classes_) * counts)
-        return compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+            return totals.sum() / (len(classes) * totals)
+        return compute_class_weight(self.class_weight, classes=classes, y=y)
 
     def decision_function(self, X):
         """Return the raw scores ``X @ coef_.T + intercept_``.

@@ -1,7 +1,10 @@
 """Ready text-classification pipelines: bag-of-words, embedding bag, RNN, LSTM, CNN."""
 
+from numbers import Integral
+
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from sklearn_histai.linear_model import LogisticRegression
 from sklearn_histai.neural_network import CNNClassifier, LSTMClassifier, RNNClassifier
@@ -122,6 +125,17 @@ def _glove_matrix(vocabulary, random_state):
     return glove_embeddings(ids, random_state=random_state)
 
 
+@validate_params(
+    {
+        "kind": [StrOptions(set(KINDS))],
+        "max_vocabulary": [Interval(Integral, 1, None, closed="left"), None],
+        "vocabulary": ["array-like", None],
+        "embeddings": ["array-like", None],
+        "pretrained": [StrOptions({"glove"}), None],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_text_classifier(
     kind="bow",
     *,
@@ -248,10 +262,7 @@ or None, default=None
     >>> clf.predict(["good acting", "boring plot"]).tolist()
     [1, 0]
     """
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {list(KINDS)}; got {kind!r}.")
-    if pretrained not in (None, "glove"):
-        raise ValueError(f'pretrained must be None or "glove"; got {pretrained!r}.')
+    # validate_params checks each parameter; what remains are combinations.
     if kind == "bow":
         if vocabulary is not None or embeddings is not None or pretrained:
             raise ValueError(

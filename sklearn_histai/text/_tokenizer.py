@@ -58,7 +58,7 @@ def _is_kept_character(char):
     return char.isalnum() or unicodedata.category(char).startswith("S")
 
 
-class TextAnalyzer:
+class TextAnalyzer(BaseEstimator):
     """A picklable callable that turns one document into a list of tokens.
 
     The analyzer of :class:`TextTokenizer`, usable on its own as the
@@ -69,9 +69,10 @@ class TextAnalyzer:
     mixed text keeps its Latin words whole. Emoji and other non-ASCII
     symbols are tokens; punctuation and ASCII symbols are dropped.
 
-    It exposes ``get_params``/``set_params``, so that its parameters can be
-    grid-searched through the vectorizer, e.g.
-    ``tfidf__analyzer__ngram_range``.
+    Its parameters, like those of an estimator (``get_params``,
+    ``set_params``, ``clone``), can be grid-searched through the vectorizer,
+    e.g. ``tfidf__analyzer__ngram_range``. It has no ``fit``: it learns
+    nothing.
 
     Parameters
     ----------
@@ -107,8 +108,6 @@ class TextAnalyzer:
     array(['beijing', 'i', 'love', '京', '北', '我', '爱'], dtype=object)
     """
 
-    _PARAMETERS = ("analyzer", "ngram_range", "lowercase", "segmenter")
-
     def __init__(
         self, analyzer="word", *, ngram_range=(1, 1), lowercase=True, segmenter=None
     ):
@@ -116,52 +115,6 @@ class TextAnalyzer:
         self.ngram_range = ngram_range
         self.lowercase = lowercase
         self.segmenter = segmenter
-
-    def get_params(self, deep=True):
-        """Get the parameters of this analyzer.
-
-        Parameters
-        ----------
-        deep : bool, default=True
-            Unused; present for scikit-learn's API.
-
-        Returns
-        -------
-        params : dict
-            Parameter names mapped to their values.
-        """
-        return {name: getattr(self, name) for name in self._PARAMETERS}
-
-    def set_params(self, **params):
-        """Set the parameters of this analyzer.
-
-        Parameters
-        ----------
-        **params : dict
-            Analyzer parameters.
-
-        Returns
-        -------
-        self : TextAnalyzer
-            This analyzer.
-        """
-        for name, value in params.items():
-            if name not in self._PARAMETERS:
-                raise ValueError(
-                    f"Invalid parameter {name!r} for TextAnalyzer; valid "
-                    f"parameters are {list(self._PARAMETERS)}."
-                )
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self):
-        defaults = TextAnalyzer().get_params()
-        changed = ", ".join(
-            f"{name}={value!r}"
-            for name, value in self.get_params().items()
-            if value is not defaults[name] and value != defaults[name]
-        )
-        return f"TextAnalyzer({changed})"
 
     def _checked_ngram_range(self):
         ngram_range = self.ngram_range

@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
+    check_X_y,
     validate_data,
 )
 
@@ -73,35 +74,50 @@ class BaseDecisionTree(MultiOutputMixin, BaseEstimator, metaclass=ABCMeta):
 
     @abstractmethod
     def _encode_targets(self, y, sample_weight):
-        """Return the encoded targets and the sample weights they imply."""
+        """Return the encoded targets, the sample weights they imply, the classes.
+
+        The classes are a list of the labels of each output, None for
+        regression.
+        """
 
     @abstractmethod
-    def _targets(self, y, sample_weight):
+    def _targets(self, y, sample_weight, classes):
         """Return the :class:`Targets` and, for regression, the squares."""
 
+    def _set_classes(self, classes):
+        """Store the classes of a successful fit (classification only)."""
+
     def _fit(self, X, y, sample_weight, y_numeric):
-        X, y = validate_data(
-            self, X, y, dtype=_DTYPES, multi_output=True, y_numeric=y_numeric
+        # The estimator is only written to once the tree has grown, so that a
+        # failed fit leaves it as it was: X is checked here, and the features
+        # it has are recorded at the end.
+        X_checked, y = check_X_y(
+            X,
+            y,
+            dtype=_DTYPES,
+            multi_output=True,
+            y_numeric=y_numeric,
+            estimator=self,
         )
         y = y.reshape(-1, 1) if y.ndim == 1 else y
-        self.n_outputs_ = y.shape[1]
-        n_samples, n_features = X.shape
+        n_samples, n_features = X_checked.shape
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+                sample_weight, X_checked, dtype=np.float64, ensure_non_negative=True
             )
-        y, sample_weight = self._encode_targets(y, sample_weight)
+        y, sample_weight, classes = self._encode_targets(y, sample_weight)
         total_weight = n_samples if sample_weight is None else sample_weight.sum()
-        X, y, sample_weight = _drop_zero_weights(X, y, sample_weight)
-        self.max_features_ = self._resolve_max_features(n_features)
+        X_kept, y, sample_weight = _drop_zero_weights(X_checked, y, sample_weight)
+        max_features = self._resolve_max_features(n_features)
+        min_samples_split, min_samples_leaf = self._resolve_min_samples(n_samples)
 
         rng = check_random_state(self.random_state)
         bin_mapper = BinMapper(
             self.max_bins, random_state=rng.randint(np.iinfo(np.int32).max)
-        ).fit(X)
-        targets, squares = self._targets(y, sample_weight)
+        ).fit(X_kept)
+        targets, squares = self._targets(y, sample_weight, classes)
         grower = TreeGrower(
-            bin_mapper.transform(X),
+            bin_mapper.transform(X_kept),
             bin_mapper,
             targets,
             squares,
@@ -110,22 +126,30 @@ class BaseDecisionTree(MultiOutputMixin, BaseEstimator, metaclass=ABCMeta):
             if self.max_depth is None
             else self.max_depth,
             min_weight_leaf=self.min_weight_fraction_leaf * total_weight,
-            max_features=self.max_features_,
+            max_features=max_features,
             min_impurity_decrease=self.min_impurity_decrease,
             rng=rng,
-            **self._resolve_min_samples(n_samples),
+            min_samples_split=min_samples_split,
+            min_samples_leaf=min_samples_leaf,
         )
-        self.tree_ = grower.grow()
+        tree = grower.grow()
+
+        # Records n_features_in_ and feature_names_in_.
+        validate_data(self, X, skip_check_array=True)
+        self.n_outputs_ = y.shape[1]
+        self.max_features_ = max_features
+        self._set_classes(classes)
+        self.tree_ = tree
         return self
 
     def _resolve_min_samples(self, n_samples):
-        """Return min_samples_split and min_samples_leaf as numbers of samples."""
+        """Return ``(min_samples_split, min_samples_leaf)`` as numbers of samples."""
         leaf, split = self.min_samples_leaf, self.min_samples_split
         if not isinstance(leaf, Integral):
             leaf = int(np.ceil(leaf * n_samples))
         if not isinstance(split, Integral):
             split = max(2, int(np.ceil(split * n_samples)))
-        return {"min_samples_split": max(split, 2 * leaf), "min_samples_leaf": leaf}
+        return max(split, 2 * leaf), leaf
 
     def _resolve_max_features(self, n_features):
         max_features = self.max_features

@@ -178,22 +178,25 @@ class DecisionTreeClassifier(ClassifierMixin, BaseDecisionTree):
     def _encode_targets(self, y, sample_weight):
         check_classification_targets(y)
         encoded = [np.unique(column, return_inverse=True) for column in y.T]
-        self.classes_ = [labels for labels, _ in encoded]
-        self.n_classes_ = [labels.size for labels in self.classes_]
+        classes = [labels for labels, _ in encoded]
         codes = np.stack([c.reshape(-1) for _, c in encoded], axis=1).astype(np.intp)
         if self.class_weight is not None:
             weights = compute_sample_weight(self.class_weight, y)
             sample_weight = (
                 weights if sample_weight is None else sample_weight * weights
             )
-        if self.n_outputs_ == 1:
-            self.n_classes_, self.classes_ = self.n_classes_[0], self.classes_[0]
-        return codes, sample_weight
+        return codes, sample_weight, classes
 
-    def _targets(self, y, sample_weight):
-        n_classes = np.atleast_1d(self.n_classes_).tolist()
+    def _targets(self, y, sample_weight, classes):
+        n_classes = [labels.size for labels in classes]
         codes = [np.ascontiguousarray(column) for column in y.T]
         return Targets(codes, n_classes, None, sample_weight), None
+
+    def _set_classes(self, classes):
+        self.classes_ = classes
+        self.n_classes_ = [labels.size for labels in classes]
+        if len(classes) == 1:
+            self.n_classes_, self.classes_ = self.n_classes_[0], self.classes_[0]
 
     def predict_proba(self, X):
         """Return the class probabilities of the samples of ``X``.
@@ -416,9 +419,9 @@ class DecisionTreeRegressor(RegressorMixin, BaseDecisionTree):
         return self._fit(X, y, sample_weight, y_numeric=True)
 
     def _encode_targets(self, y, sample_weight):
-        return y.astype(np.float64, copy=False), sample_weight
+        return y.astype(np.float64, copy=False), sample_weight, None
 
-    def _targets(self, y, sample_weight):
+    def _targets(self, y, sample_weight, classes):
         y = y.T
         # Centred targets keep the running sums of the histograms small, so
         # that their differences stay accurate. The centre keeps 8 bits: on

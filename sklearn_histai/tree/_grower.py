@@ -1,8 +1,12 @@
 """Level-wise growth of a tree over binned features."""
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from sklearn_histai.tree._splitter import (
+    Histograms,
+    SplitProblem,
     best_dense_splits,
     best_sorted_splits,
     best_sparse_splits,
@@ -24,6 +28,49 @@ _DENSE_CELLS_PER_CODE = 4.0
 # Dense histograms are searched as they are while at least this fraction of
 # their cells is non-empty, and compacted to the non-empty cells otherwise.
 _DENSE_SEARCH_FILL = 0.35
+
+
+@dataclass(slots=True)
+class _Level:
+    """The nodes of one depth: their statistics, and their splits once found.
+
+    Parameters
+    ----------
+    ids : ndarray of shape (n_nodes,)
+        The ids of the nodes, numbered breadth-first.
+    depth : int
+        Their depth.
+    stats : Histograms
+        Their counts, weights and statistics.
+    impurity : ndarray of shape (n_nodes,)
+        Their impurity.
+
+    Attributes
+    ----------
+    children_left, children_right, feature, threshold : ndarray of shape \
+(n_nodes,)
+        The splits of the nodes, as in :class:`Tree`; leaves until split.
+    split_nodes : ndarray
+        The positions in the level of the nodes that were split.
+    """
+
+    ids: np.ndarray
+    depth: int
+    stats: Histograms
+    impurity: np.ndarray
+    children_left: np.ndarray = field(init=False)
+    children_right: np.ndarray = field(init=False)
+    feature: np.ndarray = field(init=False)
+    threshold: np.ndarray = field(init=False)
+    split_nodes: np.ndarray = field(init=False)
+
+    def __post_init__(self):
+        n = self.ids.size
+        self.children_left = np.full(n, TREE_LEAF, dtype=np.intp)
+        self.children_right = np.full(n, TREE_LEAF, dtype=np.intp)
+        self.feature = np.full(n, TREE_UNDEFINED, dtype=np.intp)
+        self.threshold = np.full(n, TREE_UNDEFINED, dtype=np.float64)
+        self.split_nodes = np.empty(0, dtype=np.intp)
 
 
 class TreeGrower:
@@ -115,10 +162,10 @@ class TreeGrower:
             n_children = stats.counts.size
             ids = next_id + np.arange(n_children)
             next_id += n_children
-            parents = level["split_nodes"]
-            level["children_left"][parents] = ids[0::2]
-            level["children_right"][parents] = ids[1::2]
-            level = self._new_level(stats, squares, ids, level["depth"] + 1)
+            parents = level.split_nodes
+            level.children_left[parents] = ids[0::2]
+            level.children_right[parents] = ids[1::2]
+            level = self._new_level(stats, squares, ids, level.depth + 1)
             levels.append(level)
         return self._to_tree(levels)
 
@@ -138,28 +185,17 @@ class TreeGrower:
         impurity = node_impurity(
             self.criterion, stats.weights, stats.stats, squares, self.targets.n_classes
         )
-        n = ids.size
-        return {
-            "ids": ids,
-            "depth": depth,
-            "stats": stats,
-            "impurity": impurity,
-            "children_left": np.full(n, TREE_LEAF, dtype=np.intp),
-            "children_right": np.full(n, TREE_LEAF, dtype=np.intp),
-            "feature": np.full(n, TREE_UNDEFINED, dtype=np.intp),
-            "threshold": np.full(n, TREE_UNDEFINED, dtype=np.float64),
-            "split_nodes": np.empty(0, dtype=np.intp),
-        }
+        return _Level(ids, depth, stats, impurity)
 
     def _splittable(self, level):
-        if level["depth"] >= self.max_depth:
-            return np.zeros(level["ids"].size, dtype=bool)
-        stats = level["stats"]
+        if level.depth >= self.max_depth:
+            return np.zeros(level.ids.size, dtype=bool)
+        stats = level.stats
         return (
             (stats.counts >= self.min_samples_split)
             & (stats.counts >= 2 * self.min_samples_leaf)
             & (stats.weights >= 2 * self.min_weight_leaf)
-            & (level["impurity"] > EPSILON)
+            & (level.impurity > EPSILON)
         )
 
     def _split_level(self, level, splittable, rows, slots, parent):
@@ -168,7 +204,7 @@ class TreeGrower:
         local_of = np.full(splittable.size, -1, dtype=np.intp)
         local_of[nodes] = np.arange(n_nodes)
         local = np.take(local_of, slots)
-        totals = level["stats"].map(lambda a: np.take(a, nodes, axis=-1))
+        totals = level.stats.map(lambda a: np.take(a, nodes, axis=-1))
         search = _LevelSearch(self, n_nodes, totals)
         if self._is_dense(n_nodes, rows.size):
             chunks = self._dense_search(search, level, nodes, rows, local, parent)
@@ -202,7 +238,7 @@ class TreeGrower:
         parent = nodes[best]
         weights = children[0].weights
         decrease = (
-            level["stats"].weights[parent] * level["impurity"][parent]
+            level.stats.weights[parent] * level.impurity[parent]
             - weights[0::2] * child_impurity[0::2]
             - weights[1::2] * child_impurity[1::2]
         ) / self.total_weight
@@ -223,9 +259,9 @@ class TreeGrower:
                 None if children[1] is None else children[1][:, kept_index],
             )
 
-        level["split_nodes"] = parent
-        level["feature"][parent] = feature
-        level["threshold"][parent] = self.bin_mapper.thresholds(
+        level.split_nodes = parent
+        level.feature[parent] = feature
+        level.threshold[parent] = self.bin_mapper.thresholds(
             feature, bin_left, bin_right
         )
         next_hist = None
@@ -251,7 +287,7 @@ class TreeGrower:
             # Siblings are stored side by side, (2 p, 2 p + 1) for the p-th
             # split of the level above: count the smaller one, and subtract
             # it from the parent for the other.
-            counts = level["stats"].counts
+            counts = level.stats.counts
             local_of = np.full(counts.size, -1, dtype=np.intp)
             local_of[nodes] = np.arange(n_nodes)
             sibling = local_of[nodes ^ 1]
@@ -309,24 +345,22 @@ class TreeGrower:
         return chosen.T
 
     def _to_tree(self, levels):
-        def gather(key):
-            return np.concatenate([level[key] for level in levels])
+        def gather(arrays):
+            return np.concatenate(list(arrays))
 
-        stats = [level["stats"] for level in levels]
-        counts = np.concatenate([s.counts for s in stats])
-        weights = np.concatenate([s.weights for s in stats]).astype(np.float64)
+        stats = [level.stats for level in levels]
+        weights = gather(s.weights for s in stats).astype(np.float64)
         sums = np.concatenate([s.stats for s in stats], axis=1)
-        depth = np.concatenate([np.full(lv["ids"].size, lv["depth"]) for lv in levels])
         return Tree(
-            children_left=gather("children_left"),
-            children_right=gather("children_right"),
-            feature=gather("feature"),
-            threshold=gather("threshold"),
+            children_left=gather(level.children_left for level in levels),
+            children_right=gather(level.children_right for level in levels),
+            feature=gather(level.feature for level in levels),
+            threshold=gather(level.threshold for level in levels),
             value=self._values(sums, weights),
-            impurity=gather("impurity"),
-            n_node_samples=counts,
+            impurity=gather(level.impurity for level in levels),
+            n_node_samples=gather(s.counts for s in stats),
             weighted_n_node_samples=weights,
-            depth=depth,
+            depth=gather(np.full(level.ids.size, level.depth) for level in levels),
         )
 
     def _values(self, sums, weights):
@@ -378,14 +412,14 @@ class _LevelSearch:
         self.need_varies = grower.max_features < grower.n_features
         self.varies = np.empty(shape, dtype=bool) if self.need_varies else None
         self.dense_chunks = []
-        self.problem = {
-            "bin_shift": grower.bin_shift,
-            "criterion": grower.criterion,
-            "n_classes": grower.targets.n_classes,
-            "min_samples_leaf": grower.min_samples_leaf,
-            "min_weight_leaf": grower.min_weight_leaf,
-            "need_varies": self.need_varies,
-        }
+        self.problem = SplitProblem(
+            bin_shift=grower.bin_shift,
+            criterion=grower.criterion,
+            n_classes=grower.targets.n_classes,
+            min_samples_leaf=grower.min_samples_leaf,
+            min_weight_leaf=grower.min_weight_leaf,
+            need_varies=self.need_varies,
+        )
 
     def _store(self, start, stop, found):
         score, bin_left, bin_right, varies = found

@@ -18,6 +18,8 @@ one of three ways, which find the same splits:
   cell of a dense histogram would cost more than sorting the samples.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.special import xlogy
 
@@ -25,6 +27,52 @@ from scipy.special import xlogy
 # entries: small arrays stay in cache and are recycled by the allocator,
 # where large ones cost a page fault per 4 kB on every allocation.
 _CHUNK_ENTRIES = 1 << 16
+
+
+@dataclass(frozen=True, slots=True)
+class SplitProblem:
+    """What the search for the best splits of a level needs to know.
+
+    Parameters
+    ----------
+    bin_shift : int
+        Segments hold ``2 ** bin_shift`` bins.
+    criterion : {"gini", "entropy", "squared_error"}
+        The impurity to minimise.
+    n_classes : list of int or None
+        The number of classes of each output; None for regression.
+    min_samples_leaf : int
+        The fewest samples of a leaf.
+    min_weight_leaf : float
+        The least total sample weight of a leaf.
+    need_varies : bool
+        Whether to tell which segments have two non-empty bins or more.
+    """
+
+    bin_shift: int
+    criterion: str
+    n_classes: list | None
+    min_samples_leaf: int
+    min_weight_leaf: float
+    need_varies: bool
+
+
+@dataclass(slots=True)
+class _Segments:
+    """Where the cumulative sums along the bins restart, and the totals.
+
+    Dense histograms give ``shape``, ``(n_segments, n_bins)``, and restart at
+    every row of that reshape. Compacted ones give the ``starts`` of their
+    segments, the ``segment`` of each row, and each segment's total count,
+    weight and statistics, from which the right sides are found.
+    """
+
+    shape: tuple | None = None
+    starts: np.ndarray | None = None
+    segment: np.ndarray | None = None
+    n_totals: np.ndarray | None = None
+    w_totals: np.ndarray | None = None
+    s_totals: np.ndarray | None = None
 
 
 class Targets:
@@ -313,19 +361,18 @@ def class_proportions(weights, stats, n_classes):
     return value
 
 
-def _sides(values, shape=None, starts=None, segment=None, totals=None):
+def _sides(values, segments, totals=None):
     """Return the sums left and right of a split after each bin, as floats.
 
-    Dense histograms (``shape`` given) restart their cumulative sums at every
-    row of the reshape. Compacted ones restart them at the ``starts`` of
-    their segments, ``segment`` giving the segment of each row; the right
-    side is the segment's total minus the left. With ``values`` None, every
-    row is one sample of unit weight.
+    The sums restart at every segment of ``segments``; for compacted
+    histograms the right side is the segment's total, from ``totals``, minus
+    the left. With ``values`` None, every row is one sample of unit weight.
     """
-    if shape is not None:
-        left = np.cumsum(values.reshape(shape), axis=-1, dtype=np.float64)
+    if segments.shape is not None:
+        left = np.cumsum(values.reshape(segments.shape), axis=-1, dtype=np.float64)
         right = np.subtract(left[:, -1:], left)
         return left, right
+    starts, segment = segments.starts, segments.segment
     # Spreading per-segment values over the rows with ``take`` is several
     # times faster than with ``repeat``.
     if values is None:
@@ -341,42 +388,39 @@ def _sides(values, shape=None, starts=None, segment=None, totals=None):
     return left, right
 
 
-def _scores(hist, problem, side_args, last=None):
+def _scores(hist, problem, segments, last=None):
     """Return the split scores, -inf where invalid, and the left counts.
 
     ``last``, when given, tells the rows after which no split is possible
     (the last sample of a cell). Rows of compacted histograms (no
     ``shape``) are never empty, so that their left counts are positive.
     """
-    n_totals = side_args.pop("n_totals")
-    w_totals = side_args.pop("w_totals")
-    s_totals = side_args.pop("s_totals")
-    n_left, n_right = _sides(hist.counts, totals=n_totals, **side_args)
-    min_leaf = max(problem["min_samples_leaf"], 1)
+    n_left, n_right = _sides(hist.counts, segments, segments.n_totals)
+    min_leaf = max(problem.min_samples_leaf, 1)
     invalid = n_right < min_leaf
-    if min_leaf > 1 or "shape" in side_args:
+    if min_leaf > 1 or segments.shape is not None:
         invalid |= n_left < min_leaf
     if last is not None:
         invalid |= last
     if hist.unit_weights:
         w_left, w_right = n_left, n_right
     else:
-        w_left, w_right = _sides(hist.weights, totals=w_totals, **side_args)
-        min_weight = max(problem["min_weight_leaf"], np.finfo(np.float64).tiny)
+        w_left, w_right = _sides(hist.weights, segments, segments.w_totals)
+        min_weight = max(problem.min_weight_leaf, np.finfo(np.float64).tiny)
         invalid |= w_left < min_weight
         invalid |= w_right < min_weight
     s_left, s_right = [], []
     for k, stats in enumerate(hist.stats):
-        totals = None if s_totals is None else s_totals[k]
-        left, right = _sides(stats, totals=totals, **side_args)
+        totals = None if segments.s_totals is None else segments.s_totals[k]
+        left, right = _sides(stats, segments, totals)
         s_left.append(left)
         s_right.append(right)
     with np.errstate(divide="ignore", invalid="ignore"):
         score = proxy_gain(
-            problem["criterion"],
+            problem.criterion,
             (w_left, s_left),
             (w_right, s_right),
-            problem["n_classes"],
+            problem.n_classes,
         )
     score[invalid] = -np.inf
     return score, n_left
@@ -395,9 +439,9 @@ def best_dense_splits(hist, n_segments, problem):
         bins each.
     n_segments : int
         The number of (feature, node) segments.
-    problem : dict
-        ``bin_shift``, ``criterion``, ``n_classes`` (None for regression),
-        ``min_samples_leaf``, ``min_weight_leaf`` and ``need_varies``.
+    problem : SplitProblem
+        The criterion, the constraints on the leaves, and the bins per
+        segment.
 
     Returns
     -------
@@ -409,15 +453,14 @@ def best_dense_splits(hist, n_segments, problem):
         :func:`next_nonempty_bins`.
     varies : ndarray of shape (n_segments,) or None
         Whether the segment has two non-empty bins or more, if
-        ``problem["need_varies"]``.
+        ``problem.need_varies``.
     """
-    shape = (n_segments, 1 << problem["bin_shift"])
-    side_args = {"shape": shape, "n_totals": None, "w_totals": None, "s_totals": None}
-    score, n_left = _scores(hist, problem, side_args)
+    segments = _Segments(shape=(n_segments, 1 << problem.bin_shift))
+    score, n_left = _scores(hist, problem, segments)
     bin_left = score.argmax(axis=1)
     rows = np.arange(n_segments)
     varies = None
-    if problem["need_varies"]:
+    if problem.need_varies:
         first = n_left[rows, np.argmax(n_left > 0, axis=1)]
         varies = n_left[:, -1] > first
     # The first bin sent right is only looked for in the chosen segments.
@@ -438,7 +481,7 @@ def best_sparse_splits(cells, hist, totals, n_nodes, n_segments, problem):
         The counts, weights and statistics of each of the ``n_nodes`` nodes.
     n_nodes, n_segments : int
         The number of nodes and of segments.
-    problem : dict
+    problem : SplitProblem
         As for :func:`best_dense_splits`.
 
     Returns
@@ -470,7 +513,7 @@ def best_sorted_splits(codes, slots, n_nodes, targets, totals, problem):
         The targets of these samples.
     totals : Histograms
         The counts, weights and statistics of each node.
-    problem : dict
+    problem : SplitProblem
         As for :func:`best_dense_splits`.
 
     Returns
@@ -480,9 +523,9 @@ def best_sorted_splits(codes, slots, n_nodes, targets, totals, problem):
     """
     n_features, n_rows = codes.shape
     n_segments = n_features * n_nodes
-    index = _cell_index(codes, slots, n_nodes, 1 << problem["bin_shift"])
+    index = _cell_index(codes, slots, n_nodes, 1 << problem.bin_shift)
     row_bits = max(n_rows - 1, 1).bit_length()
-    n_cells = n_segments << problem["bin_shift"]
+    n_cells = n_segments << problem.bin_shift
     if max(n_cells - 1, 1).bit_length() + row_bits > 62:
         cells, rank = np.unique(index, return_inverse=True)
         hist = _sum_into_cells(rank.reshape(index.shape), cells.size, targets)
@@ -526,7 +569,7 @@ def _entry_stats(targets):
 
 
 def _best_in_segments(cells, hist, totals, n_nodes, n_segments, problem, last=None):
-    shift = problem["bin_shift"]
+    shift = problem.bin_shift
     n_rows = cells.size
     # Every segment has rows: the segments of the rows are their ranks.
     segment = cells >> shift
@@ -535,14 +578,14 @@ def _best_in_segments(cells, hist, totals, n_nodes, n_segments, problem, last=No
     np.not_equal(segment[1:], segment[:-1], out=is_start[1:])
     starts = np.flatnonzero(is_start)
     segment_node = np.arange(n_segments) % n_nodes
-    side_args = {
-        "starts": starts,
-        "segment": segment,
-        "n_totals": totals.counts[segment_node],
-        "w_totals": totals.weights[segment_node],
-        "s_totals": totals.stats[:, segment_node],
-    }
-    score, _ = _scores(hist, problem, side_args, last)
+    segments = _Segments(
+        starts=starts,
+        segment=segment,
+        n_totals=totals.counts[segment_node],
+        w_totals=totals.weights[segment_node],
+        s_totals=totals.stats[:, segment_node],
+    )
+    score, _ = _scores(hist, problem, segments, last)
     best = np.maximum.reduceat(score, starts)
     hits = np.flatnonzero(score == np.take(best, segment))
     first = np.flatnonzero(np.diff(np.take(segment, hits), prepend=-1))

@@ -52,9 +52,9 @@ def all_estimators(type_filter=None):
     """Get a list of all public estimators of sklearn_histai.
 
     This function crawls the package and collects every class that inherits
-    from :class:`~sklearn.base.BaseEstimator`, is not abstract, and whose
-    name does not start with ``_`` or ``Base``. Classes defined in test
-    modules are not included.
+    from :class:`~sklearn.base.BaseEstimator`, has a ``fit`` method, is not
+    abstract, and whose name does not start with ``_`` or ``Base``. Classes
+    defined in test modules are not included.
 
     Parameters
     ----------
@@ -83,6 +83,9 @@ def all_estimators(type_filter=None):
                 not name.startswith(("_", "Base"))
                 and cls.__module__.startswith("sklearn_histai.")
                 and issubclass(cls, BaseEstimator)
+                # Parameterised helpers such as TextAnalyzer borrow
+                # BaseEstimator's get_params/set_params but learn nothing.
+                and callable(getattr(cls, "fit", None))
                 and not _is_abstract(cls)
             ):
                 found.add((name, cls))

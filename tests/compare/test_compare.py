@@ -24,7 +24,13 @@ from sklearn_histai.compare import (
     plot_comparison,
 )
 from sklearn_histai.compare import __main__ as cli
-from sklearn_histai.compare._compare import RESULT_COLUMNS
+from sklearn_histai.compare._format import format_estimator_table, format_results
+from sklearn_histai.compare._records import (
+    RESULT_COLUMNS,
+    TABLE_COLUMNS,
+    as_records,
+    is_missing,
+)
 from sklearn_histai.utils import ModelHistory
 
 
@@ -514,3 +520,42 @@ def test_plot_comparison_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match=r"sklearn-histai\[plot\]"):
         plot_comparison([])
+
+
+def test_is_missing_and_as_records_read_frames_and_lists():
+    """Check that missing cells are told apart and frames become records."""
+    assert [is_missing(v) for v in [None, np.nan, pd.NA]] == [True, True, True]
+    assert [is_missing(v) for v in [0, 0.0, "", "x"]] == [False] * 4
+    records = [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]
+    assert as_records(records) is records
+    assert as_records(pd.DataFrame.from_records(records)) == records
+
+
+def test_format_estimator_table_follows_the_table_columns():
+    """Check that the printed table has the columns of estimator_table, in order."""
+    table = estimator_table([ShapeClassifier, TabularRegressor])
+    assert list(table.columns) == TABLE_COLUMNS
+    lines = format_estimator_table(table).splitlines()
+    assert lines[0].split() == TABLE_COLUMNS
+    assert lines[2].split()[:4] == ["ShapeClassifier", "neural", "1989", "image"]
+
+
+def test_format_results_shortens_errors_and_indents_peers():
+    """Check the score cells, the first line of errors, and indented peers."""
+    row = dict.fromkeys(RESULT_COLUMNS, "")
+    row.update(task="t", scoring="accuracy", year=None, fit_time=0.5, score_time=None)
+    ours = {**row, "estimator": "Ours", "error": "Boom\n" + "x" * 300}
+    peer = {
+        **row,
+        "estimator": "Peer",
+        "peer_of": "Ours",
+        "score_mean": 0.9,
+        "score_std": 0.01,
+        "fit_time": 2.0,
+        "score_time": float("nan"),
+    }
+    text = format_results([ours, peer], n_folds=3)
+    assert "accuracy (mean ± std over the folds), 3-fold" in text
+    assert "   ! Ours: Boom" in text and "x" * 10 not in text
+    assert "     Peer" in text and "0.900 ± 0.010" in text
+    assert "500.0 ms" in text and "2.00 s" in text

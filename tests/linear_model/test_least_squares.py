@@ -11,8 +11,11 @@ from sklearn.linear_model import LinearRegression, Ridge
 from sklearn_histai.linear_model import (
     IllConditionedWarning,
     LeastSquaresRegressor,
+    _blocks,
     _least_squares,
 )
+
+from estimator_instances import assert_state_unchanged
 
 CONTAINERS = [np.asarray, sp.csr_matrix, sp.csc_matrix]
 
@@ -146,7 +149,7 @@ def test_least_squares_badly_scaled_features_stay_on_the_fast_path():
 def test_least_squares_large_means_centred_exactly(weighted, monkeypatch):
     """Check accuracy when the means dwarf the spread (blocks of rows)."""
     # Small blocks so that several of them, and a partial one, are used.
-    monkeypatch.setattr(_least_squares, "_BLOCK_SIZE", 64)
+    monkeypatch.setattr(_blocks, "BLOCK_SIZE", 64)
     X, y, weights = _data(n_samples=301, n_features=5, seed=6, offset=0.0)
     X = X + 1e6
     y = y + 1e7
@@ -205,3 +208,36 @@ def test_least_squares_history():
     assert "Legendre" in history.reference and "Gauss" in history.reference
     assert history.peer == "sklearn.linear_model:LinearRegression"
     assert isinstance(history.make_peer(), LinearRegression)
+
+
+@pytest.mark.parametrize(
+    "X_bad, y_bad, fit_params, match",
+    [
+        (np.ones((4, 2)), np.ones(4), {"sample_weight": [1, -1, 1, 1]}, "[Nn]egative"),
+        (np.full((4, 2), np.inf), np.ones(4), {}, "infinity"),
+        (np.ones((4, 2)), np.ones(3), {}, "inconsistent numbers of samples"),
+    ],
+)
+def test_least_squares_failed_fit_leaves_estimator_unchanged(
+    X_bad, y_bad, fit_params, match
+):
+    """Check that a fit that raises leaves the fitted attributes as they were."""
+    pd = pytest.importorskip("pandas")
+    X, y, _ = _data(n_features=3, seed=10)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    reg = LeastSquaresRegressor().fit(frame, y)
+    predictions = reg.predict(frame)
+    with assert_state_unchanged(reg), pytest.raises(ValueError, match=match):
+        reg.fit(pd.DataFrame(X_bad, columns=["x", "y"]), y_bad, **fit_params)
+    assert_array_equal(reg.predict(frame), predictions)
+
+
+def test_least_squares_fit_that_warns_as_error_leaves_estimator_unchanged():
+    """Check that an ill-conditioning warning raised as an error changes nothing."""
+    X, y, _ = _data(n_features=3, seed=11)
+    reg = LeastSquaresRegressor().fit(X, y)
+    collinear = np.column_stack([X[:, 0], X[:, 0]])
+    with warnings.catch_warnings(), assert_state_unchanged(reg):
+        warnings.simplefilter("error", IllConditionedWarning)
+        with pytest.raises(IllConditionedWarning):
+            reg.fit(collinear, y)

@@ -10,7 +10,9 @@ from scipy.special import expit, log_softmax
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
 
-from sklearn_histai.linear_model import LogisticRegression, _logistic
+from sklearn_histai.linear_model import LogisticRegression, _blocks, _logistic
+
+from estimator_instances import assert_state_unchanged
 
 
 def _data(n_samples=300, n_features=6, n_classes=2, seed=0, sparse=False):
@@ -80,7 +82,7 @@ def test_logistic_regression_solvers_and_subsampled_hessian(
     # every k-th sample.
     limit = 10**6 if solver == "newton-cholesky" else 0
     monkeypatch.setattr(_logistic, "_CHOLESKY_MAX_PARAMS", limit)
-    monkeypatch.setattr(_logistic, "_BLOCK_SIZE", 500)
+    monkeypatch.setattr(_blocks, "BLOCK_SIZE", 500)
     monkeypatch.setattr(_logistic, "_HESSIAN_MIN_SAMPLES", 200)
     monkeypatch.setattr(_logistic, "_HESSIAN_SAMPLES_PER_PARAM", 10)
     X, y, weights = _data(n_samples=2000, n_features=12, n_classes=n_classes, seed=1)
@@ -240,3 +242,39 @@ def test_logistic_regression_history():
     assert "Cox" in history.reference
     assert history.peer == "sklearn.linear_model:LogisticRegression"
     assert isinstance(history.make_peer(), SklearnLogisticRegression)
+
+
+@pytest.mark.parametrize(
+    "X_bad, y_bad, fit_params, error, match",
+    [
+        (np.ones((4, 2)), [1, 1, 1, 1], {}, ValueError, "only one class"),
+        (
+            np.ones((4, 2)),
+            [0, 1, 0, 1],
+            {"sample_weight": [1.0, -1.0, 1.0, 1.0]},
+            ValueError,
+            "[Nn]egative",
+        ),
+        (
+            np.ones((4, 2)),
+            [0, 1, 0, 1],
+            {"sample_weight": [0.0, 1.0, 0.0, 1.0]},
+            ValueError,
+            "total sample weight of zero",
+        ),
+        (np.full((4, 2), np.nan), [0, 1, 0, 1], {}, ValueError, "NaN"),
+    ],
+)
+def test_logistic_regression_failed_fit_leaves_estimator_unchanged(
+    X_bad, y_bad, fit_params, error, match
+):
+    """Check that a fit that raises leaves the fitted attributes as they were."""
+    pd = pytest.importorskip("pandas")
+    X, y, _ = _data(n_features=3, seed=14)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    clf = LogisticRegression().fit(frame, y)
+    predictions = clf.predict_proba(frame)
+    bad_frame = pd.DataFrame(X_bad, columns=["x", "y"])
+    with assert_state_unchanged(clf), pytest.raises(error, match=match):
+        clf.fit(bad_frame, y_bad, **fit_params)
+    assert_array_equal(clf.predict_proba(frame), predictions)

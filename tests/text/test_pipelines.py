@@ -93,13 +93,20 @@ def test_make_text_classifier_routes_step_parameters():
 
 
 def test_make_text_classifier_errors():
-    """Check the errors for an unknown kind and misplaced pretrained vectors."""
-    with pytest.raises(ValueError, match="kind must be one of"):
+    """Check the errors for bad parameters and misplaced pretrained vectors."""
+    with pytest.raises(
+        ValueError, match="'kind' parameter of make_text_classifier must be"
+    ):
         make_text_classifier("transformer")
     with pytest.raises(ValueError, match="vocabulary="):
         make_text_classifier("cnn", embeddings=np.zeros((5, 3)))
     with pytest.raises(ValueError, match="neural kinds"):
         make_text_classifier("bow", vocabulary=["a"])
+    for name, value in [("max_vocabulary", 0), ("pretrained", "word2vec")]:
+        with pytest.raises(
+            ValueError, match=f"'{name}' parameter of make_text_classifier must be"
+        ):
+            make_text_classifier("rnn", **{name: value})
 
 
 @pytest.mark.parametrize("kind", sorted(MODELS))
@@ -233,5 +240,7 @@ def test_make_text_classifier_pretrained_glove():
         make_text_classifier(
             "lstm", vocabulary=["a"], embeddings=np.zeros((3, 2)), pretrained="glove"
         )
-    with pytest.raises(ValueError, match="pretrained must be"):
+    with pytest.raises(
+        ValueError, match="'pretrained' parameter of make_text_classifier must be"
+    ):
         make_text_classifier("lstm", pretrained="word2vec")

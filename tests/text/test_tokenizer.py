@@ -5,7 +5,7 @@ import pickle
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
@@ -238,3 +238,19 @@ def test_text_tokenizer_tags_and_feature_names():
     analyzer = tokenizer.build_analyzer()
     assert isinstance(analyzer, TextAnalyzer)
     assert analyzer("A b") == ["a", "b"]
+
+
+def test_text_analyzer_is_a_scikit_learn_base_estimator():
+    """Check that the analyzer's parameters and repr are BaseEstimator's."""
+    analyzer = TextAnalyzer("char_wb", ngram_range=(2, 3))
+    assert isinstance(analyzer, BaseEstimator)
+    assert repr(analyzer) == "TextAnalyzer(analyzer='char_wb', ngram_range=(2, 3))"
+    assert repr(TextAnalyzer()) == "TextAnalyzer()"
+    assert analyzer.get_params() == {
+        "analyzer": "char_wb",
+        "lowercase": True,
+        "ngram_range": (2, 3),
+        "segmenter": None,
+    }
+    cloned = clone(analyzer)
+    assert cloned is not analyzer and cloned("ab") == analyzer("ab")

@@ -11,6 +11,8 @@ from sklearn.datasets import make_classification, make_regression
 from sklearn_histai.tree import DecisionTreeClassifier, DecisionTreeRegressor, _grower
 from sklearn_histai.utils import get_history
 
+from estimator_instances import assert_state_unchanged
+
 
 def _sklearn_depths(tree):
     depth = np.zeros(tree.node_count, dtype=int)
@@ -426,3 +428,56 @@ def test_decision_tree_history(Tree, peer):
     assert (history.era, history.year, history.peer) == ("classical", 1984, peer)
     assert "Breiman" in history.reference
     assert type(history.make_peer()).__name__ == Tree.__name__
+
+
+@pytest.mark.parametrize(
+    "Tree, X_bad, y_bad, fit_params, match",
+    [
+        (DecisionTreeClassifier, np.ones((4, 2)), [0.5, 1.5, 2.5, 3.5], {}, "Unknown"),
+        (
+            DecisionTreeClassifier,
+            np.ones((4, 2)),
+            [0, 1, 0, 1],
+            {"sample_weight": np.zeros(4)},
+            "non-zero",
+        ),
+        (
+            DecisionTreeRegressor,
+            np.ones((4, 2)),
+            np.ones(4),
+            {"sample_weight": [1, -1, 1, 1]},
+            "[Nn]egative",
+        ),
+        (DecisionTreeRegressor, np.full((4, 2), np.nan), np.ones(4), {}, "NaN"),
+    ],
+)
+def test_decision_tree_failed_fit_leaves_estimator_unchanged(
+    Tree, X_bad, y_bad, fit_params, match
+):
+    """Check that a fit that raises leaves the fitted attributes as they were."""
+    pd = pytest.importorskip("pandas")
+    X, y = make_classification(
+        n_samples=100,
+        n_features=3,
+        n_informative=3,
+        n_redundant=0,
+        n_classes=3,
+        random_state=0,
+    )
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    est = Tree(max_depth=3, random_state=0).fit(frame, y)
+    predictions = est.predict(frame)
+    with assert_state_unchanged(est), pytest.raises(ValueError, match=match):
+        est.fit(pd.DataFrame(X_bad, columns=["x", "y"]), y_bad, **fit_params)
+    assert_array_equal(est.predict(frame), predictions)
+
+
+def test_decision_tree_failed_fit_with_too_many_features_leaves_it_unchanged():
+    """Check that max_features above n_features fails without changing the tree."""
+    X, y = make_classification(n_samples=100, n_features=5, random_state=0)
+    clf = DecisionTreeClassifier(max_features=4, random_state=0).fit(X, y)
+    with (
+        assert_state_unchanged(clf),
+        pytest.raises(ValueError, match="max_features must be at most"),
+    ):
+        clf.fit(X[:, :3], y)

@@ -27,3 +27,14 @@ def test_all_estimators_bad_filter():
     """Check that an unknown type filter is rejected with the parameter's name."""
     with pytest.raises(ValueError, match="type_filter"):
         all_estimators(type_filter="clusterer")
+
+
+def test_all_estimators_leaves_out_base_estimators_without_fit():
+    """Check that TextAnalyzer, a BaseEstimator without fit, is not discovered."""
+    from sklearn.base import BaseEstimator
+
+    from sklearn_histai.text import TextAnalyzer
+
+    assert issubclass(TextAnalyzer, BaseEstimator)
+    names = {name for name, _ in all_estimators()}
+    assert "TextAnalyzer" not in names and "TextTokenizer" in names
