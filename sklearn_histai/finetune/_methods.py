@@ -226,7 +226,7 @@ class _AdaLoraBudget(Callback):
             return
         penalty = orthogonality_penalty(self.model_)
         if penalty is not None:
-            net.grad_scaler_.scale(self.orth_reg_weight * penalty).backward()
+            (self.orth_reg_weight * penalty).backward()
 
     def on_train_end(self, net, **kwargs):
         self.hook_.remove()

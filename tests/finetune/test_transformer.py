@@ -427,3 +427,120 @@ def test_transformer_classifier_class_weight_equals_sample_weight():
         proba_sw = clone(base).fit(TEXTS, LABELS, sample_weight).predict_proba(TEXTS)
     assert_allclose(proba_sw, proba_weighted, rtol=1e-5)
     assert_array_equal(weighted.classes_, ["neg", "pos"])
+
+
+def _untrained_network(**params):
+    """The network TransformerClassifier(**params) builds for TEXTS, untrained."""
+    clf = TransformerClassifier(max_length=16, **params)
+    clf._validate_input(TEXTS, reset=True)
+    clf.n_outputs_ = 2
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        return clf._build_module().eval()
+
+
+def _lora_layers(module):
+    return {
+        name: layer
+        for name, layer in module.named_modules()
+        if hasattr(layer, "lora_A") and hasattr(layer, "base_layer")
+    }
+
+
+@pytest.mark.parametrize("lora_alpha, lora_r", [(16, 4), (3, 2)])
+def test_transformer_classifier_lora_alpha_scales_the_update(lora_alpha, lora_r):
+    """Check that each LoRA layer adds lora_alpha / lora_r times B A x."""
+    layers = _lora_layers(_untrained_network(lora_alpha=lora_alpha, lora_r=lora_r))
+    assert {layer.scaling["default"] for layer in layers.values()} == {
+        lora_alpha / lora_r
+    }
+    layer = layers["encoder.base_model.model.encoder.layer.0.attention.self.query"]
+    generator = torch.Generator().manual_seed(0)
+    B = layer.lora_B["default"].weight
+    with torch.no_grad():
+        # B starts at zero (no update); give it values to see the scaling.
+        B.copy_(torch.randn(B.shape, generator=generator))
+        x = torch.randn(3, 384, generator=generator)
+        update = layer(x) - layer.base_layer(x)
+        low_rank = layer.lora_B["default"](layer.lora_A["default"](x))
+    assert_allclose(
+        update.numpy(), lora_alpha / lora_r * low_rank.numpy(), rtol=1e-4, atol=1e-5
+    )
+
+
+@pytest.mark.parametrize("lora_dropout", [0.0, 0.3])
+def test_transformer_classifier_lora_dropout_is_each_layers_dropout(lora_dropout):
+    """Check that every LoRA layer drops its input with probability lora_dropout."""
+    layers = _lora_layers(_untrained_network(lora_dropout=lora_dropout))
+    dropouts = [layer.lora_dropout["default"] for layer in layers.values()]
+    assert len(dropouts) == 36
+    if lora_dropout == 0:
+        assert all(isinstance(d, torch.nn.Identity) for d in dropouts)
+    else:
+        assert all(isinstance(d, torch.nn.Dropout) for d in dropouts)
+        assert {d.p for d in dropouts} == {lora_dropout}
+
+
+def test_transformer_classifier_target_modules_names_the_adapted_layers():
+    """Check that only the modules named by target_modules get LoRA layers."""
+    names = _lora_layers(_untrained_network(target_modules=["query", "value"]))
+    assert len(names) == 12  # 2 per block, 6 blocks
+    assert {name.rpartition(".")[2] for name in names} == {"query", "value"}
+    default = _lora_layers(_untrained_network())
+    assert {name.rpartition(".")[2] for name in default} == {
+        "query",
+        "key",
+        "value",
+        "dense",
+    }
+
+
+@pytest.mark.parametrize("prefix_projection_size", [None, 32])
+def test_transformer_classifier_prefix_projection_size_builds_the_mlp(
+    prefix_projection_size,
+):
+    """Check that prefixes come from an MLP of that hidden size, or train as is."""
+    network = _untrained_network(
+        peft_method="prefix_tuning",
+        num_virtual_tokens=5,
+        prefix_projection_size=prefix_projection_size,
+    )
+    encoder = network.encoder.prefix_encoder
+    # 6 layers, a key and a value prefix of 5 positions of size 384 each.
+    assert encoder().shape == (6, 2, 5, 384)
+    if prefix_projection_size is None:
+        assert encoder.mlp is None
+        assert encoder.prefixes.shape == (6, 2, 5, 384)
+    else:
+        assert encoder.prefixes is None
+        hidden = [m for m in encoder.mlp if isinstance(m, torch.nn.Linear)][0]
+        assert hidden.out_features == prefix_projection_size
+        assert encoder.mlp[-1].in_features == prefix_projection_size
+
+
+def test_transformer_classifier_adalora_orth_reg_weight_reaches_the_gradients():
+    """Check that the orthogonality penalty moves AdaLoRA's singular vectors.
+
+    One optimizer step: the singular values start at zero, so the task
+    loss gives the singular vectors no gradient, and only the penalty can
+    move them.
+    """
+    moved = {}
+    for weight in (0.0, 0.5):
+        clf = TransformerClassifier(
+            peft_method="adalora",
+            adalora_orth_reg_weight=weight,
+            max_length=16,
+            max_iter=1,
+            batch_size=8,
+            random_state=0,
+        ).fit(TEXTS[:8], LABELS[:8])
+        before = dict(_untrained_module(clf).named_parameters())
+        moved[weight] = [
+            not torch.equal(param, before[name])
+            for name, param in clf.net_.module_.named_parameters()
+            if ".lora_A." in name or ".lora_B." in name
+        ]
+    assert len(moved[0.5]) == 36
+    assert not any(moved[0.0])
+    assert all(moved[0.5])

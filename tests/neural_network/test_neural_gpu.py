@@ -11,7 +11,11 @@ import torch
 from numpy.testing import assert_allclose
 from sklearn.datasets import load_digits
 
-from sklearn_histai.neural_network import CNNClassifier, LSTMClassifier
+from sklearn_histai.neural_network import (
+    CNNClassifier,
+    FeedForwardClassifier,
+    LSTMClassifier,
+)
 
 pytestmark = [
     pytest.mark.gpu,
@@ -99,3 +103,25 @@ def test_mixed_precision_on_cuda(digits):
     assert_allclose(clf.predict_proba(X_test), full_precision, atol=0.05)
     agree = clf.predict(X_test) == clf.classes_[full_precision.argmax(axis=1)]
     assert agree.mean() > 0.97
+
+
+@pytest.mark.parametrize("device", ["cuda:0", torch.device("cuda", 0)])
+def test_neural_estimator_trains_on_the_numbered_cuda_device(device, digits):
+    """Check that device="cuda:N" trains on that GPU, as the CPU would."""
+    X, y = digits
+    params = dict(hidden_layer_sizes=(16,), max_iter=3, random_state=0)
+    clf = FeedForwardClassifier(device=device, **params).fit(X[:300], y[:300])
+    assert clf.net_.device == "cuda:0"
+    assert {p.device for p in clf.net_.module_.parameters()} == {
+        torch.device("cuda", 0)
+    }
+    on_cpu = FeedForwardClassifier(device="cpu", **params).fit(X[:300], y[:300])
+    assert_allclose(clf.predict_proba(X), on_cpu.predict_proba(X), atol=1e-4)
+
+
+def test_neural_estimator_rejects_a_cuda_device_that_is_not_there(digits):
+    """Check that cuda:N past the last GPU names the device count."""
+    X, y = digits
+    device = f"cuda:{torch.cuda.device_count()}"
+    with pytest.raises(ValueError, match="names CUDA device"):
+        FeedForwardClassifier(device=device, max_iter=1).fit(X[:50], y[:50])

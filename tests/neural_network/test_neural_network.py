@@ -471,3 +471,77 @@ def test_base_is_not_discovered():
     assert not names & {"BaseNeuralEstimator", "BaseNeuralClassifier"}
     with pytest.raises(TypeError):
         _supervised.BaseNeuralClassifier()
+
+
+@pytest.mark.parametrize(
+    "cls, params",
+    [
+        (FeedForwardClassifier, {"hidden_layer_sizes": (8,)}),
+        (CNNClassifier, {"channels": (2,), "kernel_size": 3, "dense_size": 8}),
+    ],
+)
+def test_neural_estimator_activation_changes_the_network(cls, params, blobs):
+    """Check that each activation gives its own module and its own predictions."""
+    X, y = blobs
+    layers = {
+        "relu": torch.nn.ReLU,
+        "tanh": torch.nn.Tanh,
+        "logistic": torch.nn.Sigmoid,
+        "gelu": torch.nn.GELU,
+        "identity": torch.nn.Identity,
+    }
+    probas = {}
+    for activation, layer in layers.items():
+        clf = cls(activation=activation, max_iter=3, random_state=0, **params)
+        clf.set_params(device="cpu").fit(X, y)
+        kinds = {type(m) for m in clf.net_.module_.modules()}
+        assert kinds & set(layers.values()) == {layer}
+        probas[activation] = clf.predict_proba(X)
+    for first, second in [(a, b) for a in probas for b in probas if a < b]:
+        assert not np.allclose(probas[first], probas[second]), (first, second)
+
+
+def test_feedforward_regressor_identity_activation_is_linear_in_x():
+    """Check that activation="identity" makes the network an affine map of X."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    y = np.sin(3 * X[:, 0]) + X[:, 1] ** 2
+    a, b = rng.normal(size=(2, 5, 3))
+    origin = np.zeros((1, 3))
+    params = dict(
+        hidden_layer_sizes=(16, 16), max_iter=20, device="cpu", random_state=0
+    )
+    linear = FeedForwardRegressor(activation="identity", **params).fit(X, y)
+    # An affine map f satisfies f(a + b) + f(0) = f(a) + f(b).
+    assert_allclose(
+        linear.predict(a + b) + linear.predict(origin),
+        linear.predict(a) + linear.predict(b),
+        rtol=1e-10,
+    )
+    relu = FeedForwardRegressor(activation="relu", **params).fit(X, y)
+    gap = relu.predict(a + b) + relu.predict(origin) - relu.predict(a) - relu.predict(b)
+    assert np.abs(gap).max() > 1e-2
+
+
+@pytest.mark.parametrize("cls", [RNNClassifier, LSTMClassifier])
+def test_recurrent_classifier_pooling_reaches_the_module(cls):
+    """Check that pooling is the module's and that each gives other predictions."""
+    rng = np.random.RandomState(0)
+    X = rng.randint(1, 12, size=(40, 6))
+    y = (X.max(axis=1) > 10).astype(int)
+    probas = {}
+    for pooling in ["last", "max", "mean"]:
+        clf = cls(
+            vocab_size=12,
+            embedding_dim=4,
+            hidden_size=4,
+            pooling=pooling,
+            max_iter=3,
+            device="cpu",
+            random_state=0,
+        ).fit(X, y)
+        assert clf.net_.module_.pooling == pooling
+        probas[pooling] = clf.predict_proba(X)
+    assert not np.allclose(probas["last"], probas["max"])
+    assert not np.allclose(probas["last"], probas["mean"])
+    assert not np.allclose(probas["max"], probas["mean"])

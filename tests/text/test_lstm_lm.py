@@ -220,3 +220,71 @@ def test_lstm_language_model_penn_treebank_slice():
     ).fit(train)
     unigram = NGramLanguageModel(order=1).fit(train)
     assert model.perplexity(test) < 0.8 * unigram.perplexity(test)
+
+
+@pytest.mark.parametrize(
+    "device, mixed_precision",
+    [
+        ("cpu", False),
+        # fp16 LSTMs do not run on most CPUs; CUDA has the GradScaler path.
+        pytest.param(
+            "cuda",
+            "fp16",
+            marks=[
+                pytest.mark.gpu,
+                pytest.mark.skipif(
+                    not torch.cuda.is_available(), reason="CUDA is not available"
+                ),
+            ],
+        ),
+    ],
+)
+def test_lstm_language_model_max_grad_norm_bounds_the_update(device, mixed_precision):
+    """Check that max_grad_norm clips the gradient of each step to that norm.
+
+    With SGD and Nesterov momentum 0.9, the first step moves the weights by
+    1.9 * learning_rate * gradient: by 1.9 * learning_rate * max_grad_norm
+    once the gradient is clipped (unscaled first under fp16 loss scaling).
+    """
+    from torch.optim.optimizer import (
+        register_optimizer_step_post_hook,
+        register_optimizer_step_pre_hook,
+    )
+
+    before, moves = [], []
+
+    def snapshot(optimizer, args, kwargs):
+        before[:] = [p.detach().clone() for p in _parameters(optimizer)]
+
+    def measure(optimizer, args, kwargs):
+        change = [p.detach() - b for p, b in zip(_parameters(optimizer), before)]
+        moves.append(torch.sqrt(sum(c.double().square().sum() for c in change)))
+
+    params = dict(
+        embedding_dim=8,
+        hidden_size=8,
+        num_layers=1,
+        max_iter=1,
+        optimizer="sgd",
+        learning_rate=1.0,
+        mixed_precision=mixed_precision,
+        random_state=0,
+        device=device,
+    )
+    handles = [
+        register_optimizer_step_pre_hook(snapshot),
+        register_optimizer_step_post_hook(measure),
+    ]
+    try:
+        for max_grad_norm in (1e-3, None):
+            _small(max_grad_norm=max_grad_norm, **params).fit(PATTERNS * 4)
+    finally:
+        for handle in handles:
+            handle.remove()
+    clipped, free = moves
+    assert clipped.item() == pytest.approx(1.9 * 1e-3, rel=1e-3)
+    assert free.item() > 100 * clipped.item()
+
+
+def _parameters(optimizer):
+    return [p for group in optimizer.param_groups for p in group["params"]]

@@ -346,3 +346,56 @@ def test_sequence_tagger_ud_turkish_slice():
         y_test, _most_frequent_tags(X_train, y_train, X_test)
     )
     assert tagger.score(X_test, y_test) >= baseline + 0.02
+
+
+@pytest.mark.parametrize("char_embedding_dim", [3, 7])
+def test_sequence_tagger_char_embedding_dim_sizes_the_character_table(
+    char_embedding_dim,
+):
+    """Check that each character gets a vector of char_embedding_dim numbers."""
+    X, y = _context_task(np.random.RandomState(0), 10)
+    tagger = _small(max_iter=1, char_embedding_dim=char_embedding_dim).fit(X, y)
+    chars = tagger.net_.module_.chars
+    # One row per character seen, after the padding and unknown rows.
+    n_chars = len(tagger.char_vocabulary_) + 2
+    assert chars.embedding.weight.shape == (n_chars, char_embedding_dim)
+    assert chars.conv.in_channels == char_embedding_dim
+
+
+@pytest.mark.parametrize("max_word_length, same", [(4, True), (20, False)])
+def test_sequence_tagger_max_word_length_bounds_the_characters_read(
+    max_word_length, same
+):
+    """Check that words sharing their first and last characters read alike.
+
+    Two unseen words (one unknown token) of 10 characters that differ only
+    in their middle: at most 4 characters, both read as "th" + "ng".
+    """
+    X, y = _context_task(np.random.RandomState(0), 10)
+    tagger = _small(max_iter=2, max_word_length=max_word_length).fit(X, y)
+    first, second = (
+        tagger.predict_proba([["they", word, "fast"]])[0]
+        for word in ("therunlong", "thewaslong")
+    )
+    assert np.allclose(first, second, rtol=1e-6) is same
+
+
+def test_sequence_tagger_min_frequency_reads_rare_tokens_as_unknown():
+    """Check that tokens seen fewer than min_frequency times share the unknown token."""
+    X, y = _context_task(np.random.RandomState(0), 10)
+    X, y = X + [["the", "rare", "was", "long"]], y + [["DET", "NOUN", "VERB", "ADJ"]]
+    params = dict(max_iter=2, char_features=False)
+    pruned = _small(min_frequency=2, **params).fit(X, y)
+    assert "rare" not in pruned.vocabulary_
+    assert "the" in pruned.vocabulary_
+    rare, unseen = (
+        pruned.predict_proba([["the", word, "was"]])[0] for word in ("rare", "zzz")
+    )
+    assert_allclose(rare, unseen, rtol=1e-6)
+
+    kept = _small(min_frequency=1, **params).fit(X, y)
+    assert "rare" in kept.vocabulary_
+    rare, unseen = (
+        kept.predict_proba([["the", word, "was"]])[0] for word in ("rare", "zzz")
+    )
+    assert not np.allclose(rare, unseen, rtol=1e-6)

@@ -236,3 +236,22 @@ def test_word2vec_learns_from_text_in_a_pipeline():
     restored = pickle.loads(pickle.dumps(pipeline))
     assert_allclose(restored.transform(documents[:4]), Z[:4])
     assert_allclose(clone(pipeline).fit(documents).transform(documents[:4]), Z[:4])
+
+
+def test_word2vec_ignored_ids_are_neither_trained_nor_context():
+    """Check that ignored ids get no vector and train as if absent from the rows."""
+    clean = _topic_corpus(n_documents=60, length=10) + 1  # ids 3-14
+    noisy = np.insert(clean, [1, 4, 4, 8], 2, axis=1)  # id 2 between the words
+    padded = np.pad(clean, ((0, 0), (0, 4)))  # the same words, padding after
+    params = dict(vector_size=8, window=2, epochs=2, batch_size=64, random_state=0)
+    ignoring = Word2Vec(ignored_ids=(0, 1, 2), **params).fit(noisy)
+    assert ignoring.counts_[2] == 0
+    assert not ignoring.has_vector_[2]
+    assert_array_equal(ignoring.embeddings_[2], 0.0)
+    reference = Word2Vec(**params).fit(padded)
+    assert_allclose(ignoring.embeddings_, reference.embeddings_, rtol=1e-6)
+    assert_allclose(ignoring.transform(noisy), reference.transform(padded), rtol=1e-6)
+
+    reading = Word2Vec(**params).fit(noisy)
+    assert reading.has_vector_[2]
+    assert not np.allclose(reading.embeddings_[3:], reference.embeddings_[3:])

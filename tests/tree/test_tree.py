@@ -166,6 +166,27 @@ def test_decision_tree_size_controls(Tree):
     assert pruned.get_n_leaves() < full.get_n_leaves()
 
 
+@pytest.mark.parametrize("Tree", [DecisionTreeClassifier, DecisionTreeRegressor])
+@pytest.mark.parametrize("fraction", [0.02, 0.1])
+def test_decision_tree_min_weight_fraction_leaf_bounds_the_leaf_weights(Tree, fraction):
+    """Check that each leaf holds at least that fraction of the sample weight."""
+    X, y = make_classification(n_samples=600, n_features=5, random_state=0)
+    sample_weight = np.random.RandomState(0).exponential(size=len(y))
+    bound = fraction * sample_weight.sum()
+    tree = Tree(min_weight_fraction_leaf=fraction).fit(X, y, sample_weight)
+    leaves = tree.tree_.children_left == -1
+    leaf_weights = np.bincount(
+        tree.apply(X), weights=sample_weight, minlength=tree.tree_.node_count
+    )
+    assert_allclose(tree.tree_.weighted_n_node_samples[leaves], leaf_weights[leaves])
+    assert leaf_weights[leaves].min() >= bound * (1 - 1e-12)
+    # The bound binds: without it leaves are lighter, and there are more.
+    free = Tree().fit(X, y, sample_weight)
+    free_weights = free.tree_.weighted_n_node_samples[free.tree_.children_left == -1]
+    assert free_weights.min() < bound
+    assert tree.get_n_leaves() < free.get_n_leaves()
+
+
 def test_decision_tree_classifier_grows_pure_leaves_by_default():
     """Check that an unbounded tree fits distinct training points exactly."""
     X, y = make_classification(n_samples=500, n_features=5, flip_y=0.2, random_state=1)
