@@ -51,7 +51,7 @@ def test_cnn_classifier_without_vocab_size_is_lenet():
 def test_cnn_classifier_tokens_padding_never_changes_predictions():
     """Check that extra padding columns leave the probabilities unchanged."""
     X, y = _token_data()
-    clf = _small(CNNClassifier).fit(X, y)
+    clf = _small(CNNClassifier, device="cpu").fit(X, y)
     wider = np.hstack([X, np.zeros((len(X), 5), dtype=X.dtype)])
     # A model fitted on 12 columns needs 12 columns; compare within the
     # module, which takes rows of any length.
@@ -81,7 +81,7 @@ def test_cnn_classifier_tokens_pretrained_frozen_embeddings():
     clf.fit(X, y)
     weight = clf.net_.module_.embedding.weight
     assert weight.shape == (30, 6)
-    assert_array_equal(weight.detach().numpy()[1:], embeddings[1:])
+    assert_array_equal(weight.detach().cpu().numpy()[1:], embeddings[1:])
     assert not weight.requires_grad
 
 

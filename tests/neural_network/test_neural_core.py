@@ -267,11 +267,11 @@ def test_neural_regressor_warns_when_unscaled_features_defeat_training():
     X = rng.normal(size=(100, 4))
     y = rng.uniform(size=100)
     with pytest.warns(UserWarning, match="StandardScaler"):
-        FeedForwardRegressor(max_iter=20, random_state=0).fit(X * 1e30, y)
+        FeedForwardRegressor(max_iter=20, random_state=0, device="cpu").fit(X * 1e30, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)
-        FeedForwardRegressor(max_iter=20, random_state=0).fit(X, y)
+        FeedForwardRegressor(max_iter=20, random_state=0, device="cpu").fit(X, y)
 
 
 def test_neural_estimator_clone_keeps_explicit_parameters():

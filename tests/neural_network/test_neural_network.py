@@ -229,6 +229,7 @@ def test_neural_estimator_early_stopping_restores_best(blobs):
         max_iter=500,
         learning_rate=0.05,
         random_state=0,
+        device="cpu",  # the loss is recomputed below on CPU tensors
     ).fit(X, y)
     assert clf.n_iter_ < 500
     valid_losses = [row["valid_loss"] for row in clf.history_]
@@ -325,7 +326,10 @@ def test_neural_estimator_gradient_accumulation_equals_larger_batch():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(40, 3))
     y = X @ [1.0, -2.0, 0.5]
-    common = dict(optimizer="sgd", learning_rate=0.01, max_iter=4, random_state=0)
+    # float64 on the CPU: the comparison is to 1e-10.
+    common = dict(
+        optimizer="sgd", learning_rate=0.01, max_iter=4, random_state=0, device="cpu"
+    )
     accumulated = FeedForwardRegressor(
         batch_size=10, gradient_accumulation_steps=2, **common
     ).fit(X, y)
@@ -397,7 +401,7 @@ def test_neural_estimator_mixed_precision_bf16_on_cpu(blobs):
 def test_neural_estimator_predicts_in_chunks(blobs, monkeypatch):
     """Check that chunked prediction gives the same outputs as one chunk."""
     X, y = blobs
-    reg = RNNRegressor(max_iter=2, random_state=0).fit(X, y)
+    reg = RNNRegressor(max_iter=2, random_state=0, device="cpu").fit(X, y)
     whole = reg.predict(X)
     monkeypatch.setattr(RNNRegressor, "_predict_chunk_size", 7)
     assert_allclose(reg.predict(X), whole, rtol=1e-12)
@@ -406,8 +410,9 @@ def test_neural_estimator_predicts_in_chunks(blobs, monkeypatch):
 def test_neural_estimator_float32_input_trains_in_float32(blobs):
     """Check that float32 rows keep float32 and float64 rows train in float64."""
     X, y = blobs
-    clf32 = FeedForwardClassifier(max_iter=2).fit(X.astype(np.float32), y)
-    clf64 = FeedForwardClassifier(max_iter=2).fit(X, y)
+    clf32 = FeedForwardClassifier(max_iter=2, device="cpu")
+    clf32.fit(X.astype(np.float32), y)
+    clf64 = FeedForwardClassifier(max_iter=2, device="cpu").fit(X, y)
     assert next(clf32.net_.module_.parameters()).dtype == torch.float32
     assert next(clf64.net_.module_.parameters()).dtype == torch.float64
 
@@ -444,7 +449,12 @@ def test_recurrent_token_ids_validated_and_padding_masked():
     X[:30, 4:] = 0  # right padding
     y = (X[:, 0] > 10).astype(int)
     clf = LSTMClassifier(
-        vocab_size=20, embedding_dim=8, hidden_size=8, max_iter=5, random_state=0
+        vocab_size=20,
+        embedding_dim=8,
+        hidden_size=8,
+        max_iter=5,
+        random_state=0,
+        device="cpu",  # the module is called below on CPU tensors
     ).fit(X, y)
     with pytest.raises(ValueError, match="vocab_size"):
         clf.predict(X + 20)

@@ -44,10 +44,10 @@ def test_embedding_bag_classifier_padding_and_order_do_not_matter():
     assert_allclose(proba[0], proba[1])
     # The mean over the non-padding tokens: padding adds nothing.
     module = clf.net_.module_
-    embedded = module.embedding.weight.detach().numpy()[[5, 12, 7]].mean(axis=0)
+    embedded = module.embedding.weight.detach().cpu().numpy()[[5, 12, 7]].mean(axis=0)
     logits = (
-        embedded @ module.head.weight.detach().numpy().T
-        + module.head.bias.detach().numpy()
+        embedded @ module.head.weight.detach().cpu().numpy().T
+        + module.head.bias.detach().cpu().numpy()
     )
     expected = np.exp(logits - logits.max())
     assert_allclose(proba[0], expected / expected.sum(), rtol=1e-5)
@@ -76,7 +76,7 @@ def test_embedding_bag_classifier_pretrained_embeddings():
         random_state=0,
     ).fit(X, y)
     weight = clf.net_.module_.embedding.weight
-    assert_array_equal(weight.detach().numpy()[1:], embeddings[1:])
+    assert_array_equal(weight.detach().cpu().numpy()[1:], embeddings[1:])
     assert not weight.requires_grad
     with pytest.raises(ValueError, match="embeddings must have shape"):
         EmbeddingBagClassifier(vocab_size=40, embeddings=embeddings[:5]).fit(X, y)

@@ -158,7 +158,10 @@ def test_lstm_language_model_empty_sequence_predicts_its_end():
 
 def test_lstm_language_model_pickles_only_what_predicts():
     """Check that a fitted language model pickles about the weights it reads."""
-    model = LSTMLanguageModel(max_iter=1, random_state=0).fit(PATTERNS * 4)
+    # On the CPU: on CUDA, cuDNN keeps an LSTM's weights as views of one
+    # flat buffer, which pickle stores once per view (a known limit).
+    model = LSTMLanguageModel(max_iter=1, random_state=0, device="cpu")
+    model.fit(PATTERNS * 4)
     assert_pickle_holds_what_predicts(model, model.net_.module_)
 
 
