@@ -1,5 +1,7 @@
 """The skorch pieces every trained network composes: net, data and callbacks."""
 
+import copy
+import itertools
 import math
 
 import numpy as np
@@ -165,13 +167,40 @@ class WeightedNet(InterruptibleNet):
         self.precision = precision
 
     def __getstate__(self):
-        state = super().__getstate__()
+        # What prediction needs, once: cuDNN keeps a recurrent layer's
+        # weights as views of one flat buffer, and pickle stores the whole
+        # buffer once per view (an LSTM trained on CUDA pickled at four to
+        # eight times its weights), so views are pickled as compact copies;
+        # the optimizers, whose moments release_training_state dropped,
+        # would pickle the original views again and are left out.
+        kept = {}
+        module = self.__dict__.get("module_")
+        if module is not None and _holds_views(module):
+            kept["module_"] = module
+            self.__dict__["module_"] = _compact_copy(module)
+        for name in self._optimizers:
+            if name + "_" in self.__dict__:
+                kept[name + "_"] = self.__dict__[name + "_"]
+                self.__dict__[name + "_"] = None
+        try:
+            state = super().__getstate__()
+        finally:
+            self.__dict__.update(kept)
         # skorch keeps the module it was given as ``module`` besides the
         # trained ``module_`` (the same object), and would pickle it twice;
         # its class is what a re-initialisation would need.
         if isinstance(state.get("module"), torch.nn.Module):
             state["module"] = type(state["module"])
         return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        module = self.__dict__.get("module_")
+        if module is not None:
+            # Back into cuDNN's flat buffer on CUDA (a no-op elsewhere).
+            for layer in module.modules():
+                if isinstance(layer, torch.nn.RNNBase):
+                    layer.flatten_parameters()
 
     def release_training_state(self):
         """Drop what only training reads: the optimizer's moment estimates.
@@ -401,6 +430,22 @@ def _batch_listeners(net, name):
         if getattr(type(callback), name) is not getattr(Callback, name):
             listeners.append(getattr(callback, name))
     return listeners
+
+
+def _holds_views(module):
+    """Whether a parameter or buffer of ``module`` views a larger storage."""
+    return any(
+        tensor.untyped_storage().nbytes() > tensor.numel() * tensor.element_size()
+        for tensor in itertools.chain(module.parameters(), module.buffers())
+    )
+
+
+def _compact_copy(module):
+    """A copy of ``module`` whose parameters and buffers own their storage."""
+    copied = copy.deepcopy(module)
+    for tensor in itertools.chain(copied.parameters(), copied.buffers()):
+        tensor.data = tensor.data.clone()
+    return copied
 
 
 def state_copy(module):

@@ -64,3 +64,46 @@ def test_weighted_net_passes_each_steps_unscaled_gradient_to_callbacks(precision
     plain = _fit_weighted_net(None, accumulation=1, batch_size=20)
     assert len(accumulated) == len(plain) == 3
     assert_allclose(accumulated, plain, rtol=1e-6 if precision is None else 1e-2)
+
+
+class _SharedBuffer(torch.nn.Module):
+    """Two weights that view one flat buffer, as cuDNN keeps an LSTM's."""
+
+    def __init__(self):
+        super().__init__()
+        flat = torch.randn(2 * 64 * 64 + 64, generator=torch.Generator().manual_seed(0))
+        self.weight = torch.nn.Parameter(flat[: 64 * 64].view(64, 64))
+        self.other = torch.nn.Parameter(flat[64 * 64 : 2 * 64 * 64].view(64, 64))
+        self.bias = torch.nn.Parameter(flat[2 * 64 * 64 :])
+
+    def forward(self, X):
+        return X @ self.weight @ self.other + self.bias
+
+
+def test_weighted_net_pickles_viewed_weights_once():
+    """Check that weights viewing one buffer pickle at their size, and predict alike."""
+    import pickle
+
+    module = _SharedBuffer()
+    assert module.weight.untyped_storage().nbytes() > module.weight.nbytes
+    net = WeightedNet(
+        module=module,
+        criterion=torch.nn.MSELoss,
+        criterion__reduction="none",
+        optimizer=torch.optim.Adam,
+        max_epochs=1,
+        batch_size=8,
+        train_split=None,
+        verbose=0,
+    ).initialize()
+    net.batches_per_epoch_ = 1
+    weights = sum(p.nbytes for p in module.parameters())
+    data = pickle.dumps(net)
+    assert len(data) < 1.3 * weights + 50_000
+    restored = pickle.loads(data)
+    X = torch.randn(5, 64)
+    with torch.no_grad():
+        assert_allclose(restored.module_(X).numpy(), module(X).numpy())
+    # The live network is untouched: still views, still its optimizer.
+    assert module.weight.untyped_storage().nbytes() > module.weight.nbytes
+    assert net.optimizer_ is not None and restored.optimizer_ is None

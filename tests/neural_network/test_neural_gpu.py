@@ -1,6 +1,7 @@
 """Check training on CUDA; skipped on machines without a GPU (such as CI)."""
 
 import copy
+import os
 import pickle
 import subprocess
 import sys
@@ -69,7 +70,14 @@ def test_gpu_trained_pickle_loads_on_cpu_only_machine(digits, tmp_path):
     )
     result = subprocess.run(
         [sys.executable, "-c", script],
-        env={"CUDA_VISIBLE_DEVICES": "", "PATH": ""},
+        # No GPU in the child, and the import path of this process.
+        env={
+            "CUDA_VISIBLE_DEVICES": "",
+            "PATH": "",
+            "PYTHONPATH": os.pathsep.join(
+                [os.environ.get("PYTHONPATH", ""), *sys.path]
+            ),
+        },
         capture_output=True,
         text=True,
     )

@@ -133,7 +133,7 @@ def test_make_text_classifier_pretrained_vocabulary_and_embeddings(kind):
         "film": 4,
         "😀": 5,
     }
-    weight = pipeline["classifier"].net_.module_.embedding.weight.detach().numpy()
+    weight = pipeline["classifier"].net_.module_.embedding.weight.detach().cpu().numpy()
     assert_array_equal(weight, embeddings)
 
 
