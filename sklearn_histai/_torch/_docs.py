@@ -34,7 +34,9 @@ max_iter : int, default=200
     tol : float, default=1e-4
         Minimum improvement of the monitored loss.
     gradient_accumulation_steps : int, default=1
-        Mini-batches whose gradients are summed before each optimizer step.
+        Mini-batches whose gradients are averaged into each optimizer step
+        (as one batch of their combined size would be; an epoch's last,
+        shorter group is averaged over its own batches).
     mixed_precision : bool or {"bf16", "fp16"}, default=False
         Autocast the forward pass to 16-bit floats. True chooses bfloat16
         where the device supports it, else float16 with loss scaling.
