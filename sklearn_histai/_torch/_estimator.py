@@ -413,7 +413,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
                     interrupted = True
         net.release_training_state()
         self.net_ = net
-        self.architecture_ = self._architecture()
+        self._architecture_ = self._architecture()
         self._record_training(net, epochs_before)
         if interrupted:
             raise _InterruptedAfterEpochs(
@@ -434,7 +434,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         changed = [
             name
             for name, value in self._architecture().items()
-            if self.architecture_.get(name) != value
+            if self._architecture_.get(name) != value
         ]
         if changed:
             raise ValueError(

@@ -206,7 +206,8 @@ class WeightedNet(InterruptibleNet):
         """Drop what only training reads: the optimizer's moment estimates.
 
         A warm start builds a new optimizer, so nothing reads them after
-        ``fit``; they would double the size of a pickled Adam-trained model.
+        ``fit``; they would double the memory an Adam-trained model holds
+        (pickles leave the optimizers out altogether).
         """
         for name in self._optimizers:
             getattr(self, name + "_").state.clear()
@@ -276,6 +277,8 @@ class WeightedNet(InterruptibleNet):
         super().on_epoch_begin(net, **kwargs)
         self.accumulated_batches_ = 0
         self.epoch_batches_ = 0
+        # The first listener is the net's own, a no-op.
+        self.grad_listeners_ = _batch_listeners(self, "on_grad_computed")[1:]
 
     def train_step(self, batch, **fit_params):
         """Run one batch; step the optimizer every ``gradient_accumulation_steps``.
@@ -320,8 +323,7 @@ class WeightedNet(InterruptibleNet):
         of the accumulated batches, unscaled from fp16 loss scaling.
         Nothing is gathered when no callback listens.
         """
-        # The first listener is the net's own, a no-op.
-        listeners = _batch_listeners(self, "on_grad_computed")[1:]
+        listeners = self.grad_listeners_
         if not listeners:
             return
         if self.grad_scaler_.is_enabled():

@@ -16,6 +16,43 @@ from torch import nn
 from sklearn_histai._torch._estimator import BaseNeuralEstimator
 
 
+def encode_labels(estimator, labels):
+    """Return class ``labels`` as int64 indices into ``estimator.classes_``.
+
+    The first fit learns ``classes_`` (at least two) and ``n_outputs_``; a
+    warm start accepts only the classes it learnt.
+
+    Parameters
+    ----------
+    estimator : BaseNeuralEstimator
+        The classifier being fitted.
+    labels : array-like of shape (n_labels,)
+        The class labels.
+
+    Returns
+    -------
+    encoded : ndarray of shape (n_labels,) and dtype int64
+    """
+    check_classification_targets(labels)
+    if estimator._continuing():
+        if not np.isin(labels, estimator.classes_).all():
+            raise ValueError(
+                "With warm_start=True, y may only contain the classes seen in "
+                f"the first fit: {estimator.classes_.tolist()}."
+            )
+        return np.searchsorted(estimator.classes_, labels).astype(np.int64)
+    encoder = LabelEncoder().fit(labels)
+    if len(encoder.classes_) < 2:
+        raise ValueError(
+            f"{type(estimator).__name__} needs samples of at least 2 classes in "
+            f"the data, but the data contains only one class: "
+            f"{encoder.classes_[0]!r}."
+        )
+    estimator.classes_ = encoder.classes_
+    estimator.n_outputs_ = len(encoder.classes_)
+    return encoder.transform(labels).astype(np.int64)
+
+
 def _softmax(logits):
     return torch.softmax(logits, dim=1)
 
@@ -33,24 +70,7 @@ class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
     }
 
     def _encode_targets(self, y, sample_weight):
-        check_classification_targets(y)
-        if self._continuing():
-            if not np.isin(y, self.classes_).all():
-                raise ValueError(
-                    "With warm_start=True, y may only contain the classes seen in "
-                    f"the first fit: {self.classes_.tolist()}."
-                )
-            return np.searchsorted(self.classes_, y).astype(np.int64)
-        encoder = LabelEncoder().fit(y)
-        if len(encoder.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes in "
-                f"the data, but the data contains only one class: "
-                f"{encoder.classes_[0]!r}."
-            )
-        self.classes_ = encoder.classes_
-        self.n_outputs_ = len(self.classes_)
-        return encoder.transform(y).astype(np.int64)
+        return encode_labels(self, y)
 
     def _class_sample_weight(self, targets):
         if self.class_weight is None:

@@ -40,6 +40,11 @@ class TokenInputMixin:
     With ``vocab_size`` None the estimator reads float rows as before.
     """
 
+    def _check_input(self, X, *, reset):
+        if self.vocab_size is None:
+            return X
+        return self._check_token_ids(X, reset=reset)
+
     def _token_padding(self):
         """The padding id of token rows, or None."""
         if self.padding_value == "auto":

@@ -78,11 +78,6 @@ class _CNNMixin(TokenInputMixin):
         if self.image_shape is not None:
             check_layer_sizes(self.image_shape, "image_shape", allow_empty=False)
 
-    def _check_input(self, X, *, reset):
-        if self.vocab_size is None:
-            return X
-        return self._check_token_ids(X, reset=reset)
-
     def _input_shape(self):
         if self.image_shape is None:
             return (1, self.n_features_in_)

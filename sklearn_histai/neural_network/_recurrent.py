@@ -16,7 +16,6 @@ from sklearn_histai._torch._tokens import TOKEN_PARAMETER_CONSTRAINTS, TokenInpu
 from sklearn_histai.nn import RecurrentNet
 from sklearn_histai.utils import ModelHistory
 from sklearn_histai.utils._docstrings import fill_doc
-from sklearn_histai.utils._token_ids import PAD
 
 _RECURRENT_DOC = """hidden_size : int, default=%(hidden_size_default)s
         Hidden units per direction and layer.
@@ -70,19 +69,18 @@ class _RecurrentMixin(TokenInputMixin):
     _cell = None
 
     def _padding(self):
-        if self.padding_value == "auto":
-            return PAD if self.vocab_size is not None else None
-        return self.padding_value
+        # Float sequences have no padding unless one is given.
+        if self.vocab_size is None and self.padding_value == "auto":
+            return None
+        return self._token_padding()
 
     def _check_input(self, X, *, reset):
-        if self.vocab_size is None:
-            if X.shape[1] % self.n_features_per_step:
-                raise ValueError(
-                    f"X has {X.shape[1]} features, which is not a multiple of "
-                    f"n_features_per_step={self.n_features_per_step}."
-                )
-            return X
-        return self._check_token_ids(X, reset=reset)
+        if self.vocab_size is None and X.shape[1] % self.n_features_per_step:
+            raise ValueError(
+                f"X has {X.shape[1]} features, which is not a multiple of "
+                f"n_features_per_step={self.n_features_per_step}."
+            )
+        return super()._check_input(X, reset=reset)
 
     def _build_module(self):
         return RecurrentNet(

@@ -168,11 +168,6 @@ class EmbeddingBagClassifier(TokenInputMixin, BaseNeuralClassifier):
             verbose=verbose,
         )
 
-    def _check_input(self, X, *, reset):
-        if self.vocab_size is None:
-            return X
-        return self._check_token_ids(X, reset=reset)
-
     def _build_module(self):
         tokens = self.vocab_size is not None
         return EmbeddingBagNet(

@@ -5,9 +5,7 @@ import numbers
 import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sklearn_histai._torch._docs import (
@@ -16,6 +14,7 @@ from sklearn_histai._torch._docs import (
 from sklearn_histai._torch._estimator import (
     BaseNeuralEstimator,
 )
+from sklearn_histai._torch._supervised import encode_labels
 from sklearn_histai.nn import (
     BiLSTMTagger,
     CRFNegLogLikelihood,
@@ -415,27 +414,8 @@ class SequenceTagger(ClassifierMixin, BaseNeuralEstimator):
     # -- hooks of the neural base ---------------------------------------------------
 
     def _encode_targets(self, y, sample_weight):
-        check_classification_targets(y.tags)
-        if self._continuing():
-            if not np.isin(y.tags, self.classes_).all():
-                raise ValueError(
-                    "With warm_start=True, y may only contain the tags seen in "
-                    f"the first fit: {self.classes_.tolist()}."
-                )
-            encoded = np.searchsorted(self.classes_, y.tags)
-        else:
-            encoder = LabelEncoder().fit(y.tags)
-            if len(encoder.classes_) < 2:
-                raise ValueError(
-                    f"{type(self).__name__} needs at least 2 classes (tags) in "
-                    f"the data, but the data contains only one class: "
-                    f"{encoder.classes_.tolist()}."
-                )
-            self.classes_ = encoder.classes_
-            self.n_outputs_ = len(self.classes_)
-            encoded = encoder.transform(y.tags)
         targets = np.full(y.shape, -1, dtype=np.int64)
-        targets[y.rows, y.positions] = encoded
+        targets[y.rows, y.positions] = encode_labels(self, y.tags)
         return targets
 
     def _criterion(self):
