@@ -3,6 +3,7 @@
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "augmentation",
     "compare",
     "datasets",
     "finetune",

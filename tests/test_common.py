@@ -12,6 +12,12 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import has_fit_parameter
 
 import sklearn_histai
+from sklearn_histai.neural_network import (
+    CNNRegressor,
+    FeedForwardClassifier,
+    FeedForwardRegressor,
+    LSTMClassifier,
+)
 from sklearn_histai.utils import all_estimators, get_history
 from sklearn_histai.utils._docstrings import fill_doc
 
@@ -41,6 +47,25 @@ EXPECTED = {
 @parametrize_with_checks([cls() for _, cls in ESTIMATORS])
 def test_estimators(estimator, check):
     """Check that the estimator passes scikit-learn's check ``check``."""
+    check(instance_for_check(estimator, check))
+
+
+# The training craft switched on (off by default, so the checks above do not
+# see it): the same checks with clipping, label smoothing and adversarial
+# training. Augmentations are random per row, so they are left out (a
+# repeated row and a weighted one are augmented differently) and tested in
+# tests/_torch/test_craft.py.
+CRAFTED = [
+    FeedForwardClassifier(max_grad_norm=1.0, label_smoothing=0.1, adversarial="fgm"),
+    FeedForwardRegressor(max_grad_norm=1.0, adversarial="pgd"),
+    CNNRegressor(max_grad_norm=1.0, adversarial="fgm"),
+    LSTMClassifier(label_smoothing=0.1, adversarial="pgd", adversarial_steps=2),
+]
+
+
+@parametrize_with_checks(CRAFTED)
+def test_estimators_with_the_training_craft(estimator, check):
+    """Check that the estimator with the craft on passes scikit-learn's ``check``."""
     check(instance_for_check(estimator, check))
 
 

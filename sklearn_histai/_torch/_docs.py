@@ -5,6 +5,28 @@ CLASS_WEIGHT_DOC = """class_weight : dict, "balanced" or None, default=None
         inversely to its frequency. A dict maps class labels (all of them
         classes of ``y``) to weights; classes it leaves out weigh 1."""
 
+LABEL_SMOOTHING_DOC = """label_smoothing : float, default=0.0
+        The cross-entropy's target puts ``1 - label_smoothing`` on the true
+        class and spreads ``label_smoothing`` evenly over all classes
+        (Szegedy et al., 2016), which keeps the network from growing
+        over-confident; sample and class weights apply as without it."""
+
+AUGMENTATION_DOC = """augmentation : str, Augmentation, callable, list or None, \
+default=None
+        Transformations of each training mini-batch, never of the
+        validation rows of early stopping or of the rows of ``predict``
+        and ``score``: a name, an instance of
+        :mod:`sklearn_histai.augmentation` (other settings), a callable, or
+        a list of them, applied in order. Names: "shift", "flip", "rotate"
+        (images: ``image_shape`` set), "noise", "mixup" (numeric rows,
+        sequences and images), "deletion", "swap", "insertion", "synonym"
+        (token ids and texts: the operations of Wei & Zou, 2019). A
+        callable maps the batch tensor to one of the same shape; for
+        raw-text estimators it maps a list of texts to a list of texts
+        (e.g. back-translation): the texts as the tokenizer reads them,
+        decoded from their tokens (truncated to ``max_length``, in lower
+        case for an uncased checkpoint), then tokenised again."""
+
 COMMON_PARAMETERS_DOC = """\
 max_iter : int, default=200
         Maximum number of epochs (passes over the training data).
@@ -37,6 +59,27 @@ max_iter : int, default=200
         Mini-batches whose gradients are averaged into each optimizer step
         (as one batch of their combined size would be; an epoch's last,
         shorter group is averaged over its own batches).
+    max_grad_norm : float or None, default=None
+        Clip the global L2 norm of the gradient of each optimizer step to
+        this value: the gradient averaged over accumulated batches, once,
+        after undoing fp16 loss scaling. None does not clip.
+    adversarial : {"fgm", "pgd"} or None, default=None
+        Adversarial training: each training batch is also perturbed, within
+        an L2 ball of radius ``adversarial_epsilon`` per row, in the
+        direction that increases the loss most, and training minimises the
+        clean plus the adversarial loss (``train_loss`` records their sum).
+        "fgm" takes one step along the normalised gradient (Goodfellow et
+        al., 2015; Miyato et al., 2017), "pgd" takes ``adversarial_steps``
+        projected steps of ``2.5 * adversarial_epsilon / adversarial_steps``
+        (Madry et al., 2018). Continuous input is perturbed itself; token
+        ids and texts at the output of the input embedding layer. An epoch
+        costs about twice (fgm) or ``adversarial_steps + 1`` times (pgd) as
+        much; prediction is unchanged.
+    adversarial_epsilon : float, default=1.0
+        The L2 norm of each row's adversarial perturbation ("fgm"), or its
+        largest norm ("pgd"), on the scale of the input (or embeddings).
+    adversarial_steps : int, default=3
+        The gradient steps of "pgd".
     mixed_precision : bool or {"bf16", "fp16"}, default=False
         Autocast the forward pass to 16-bit floats. True chooses bfloat16
         where the device supports it, else float16 with loss scaling.

@@ -25,6 +25,7 @@ from skorch.helper import predefined_split
 from skorch.history import History
 from torch.optim.lr_scheduler import LambdaLR
 
+from sklearn_histai._torch._adversarial import Perturbation
 from sklearn_histai._torch._runtime import (
     DEVICE_CONSTRAINT,
     NUM_THREADS_CONSTRAINT,
@@ -50,6 +51,9 @@ from sklearn_histai._torch._skorch import (
     state_copy,
     take,
 )
+from sklearn_histai.augmentation import AugmentationContext
+from sklearn_histai.augmentation._base import BatchAugmenter
+from sklearn_histai.utils._token_ids import BOS, EOS
 
 _OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -87,6 +91,10 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         "gradient_accumulation_steps": [
             Interval(numbers.Integral, 1, None, closed="left")
         ],
+        "max_grad_norm": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "adversarial": [StrOptions({"fgm", "pgd"}), None],
+        "adversarial_epsilon": [Interval(numbers.Real, 0, None, closed="neither")],
+        "adversarial_steps": [Interval(numbers.Integral, 1, None, closed="left")],
         "mixed_precision": ["boolean", StrOptions({"bf16", "fp16"})],
         "device": DEVICE_CONSTRAINT,
         "num_threads": NUM_THREADS_CONSTRAINT,
@@ -117,6 +125,12 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
             "tol",
             "class_weight",
             "gradient_accumulation_steps",
+            "max_grad_norm",
+            "adversarial",
+            "adversarial_epsilon",
+            "adversarial_steps",
+            "label_smoothing",
+            "augmentation",
             "mixed_precision",
             "device",
             "num_threads",
@@ -141,6 +155,10 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         n_iter_no_change=10,
         tol=1e-4,
         gradient_accumulation_steps=1,
+        max_grad_norm=None,
+        adversarial=None,
+        adversarial_epsilon=1.0,
+        adversarial_steps=3,
         mixed_precision=False,
         device="auto",
         num_threads="auto",
@@ -160,6 +178,10 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.max_grad_norm = max_grad_norm
+        self.adversarial = adversarial
+        self.adversarial_epsilon = adversarial_epsilon
+        self.adversarial_steps = adversarial_steps
         self.mixed_precision = mixed_precision
         self.device = device
         self.num_threads = num_threads
@@ -195,6 +217,27 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
     def _class_sample_weight(self, targets):
         """Per-sample weights from ``class_weight``; 1 where there is none."""
         return 1.0
+
+    def _input_kind(self):
+        """The form of the network's input: "tabular" unless a subclass says.
+
+        One of "image", "tabular", "sequence", "tokens" and "text"; it
+        decides which augmentations apply and where an adversarial
+        perturbation goes (the input rows, or the embeddings of tokens).
+        """
+        return "tabular"
+
+    def _input_padding(self):
+        """The padding id or value of the network's input, or None."""
+        return None
+
+    def _augmentations(self):
+        """The resolved ``augmentation`` parameter; none where it does not exist."""
+        return []
+
+    def _criterion_params(self):
+        """Keyword arguments of the criterion (skorch's ``criterion__*``)."""
+        return {}
 
     def _check_input(self, X, *, reset):
         """Check the validated input further; the identity by default.
@@ -362,6 +405,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
 
     def _fit_network(self, X, y, sample_weight):
         self._check_params()
+        augmentations = self._augmentations()
         continuing = self._continuing()
         if continuing:
             self._check_same_architecture()
@@ -401,6 +445,11 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
             else:
                 module = self._build_module().to(float_dtype)
             net = self._make_net(module, device, seed, batch_size, batches, valid)
+            if augmentations:
+                net.augmenter = BatchAugmenter(
+                    augmentations, self._augmentation_context(train.X, module)
+                )
+            net.perturbation = self._perturbation(module)
             if continuing:
                 net.history = History(self.net_.history)
             epochs_before = len(net.history)
@@ -421,6 +470,59 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
                 f"completed epoch ({len(net.history)}) is kept."
             )
         return self
+
+    def _augmentation_context(self, inputs, module):
+        """What the augmentations of this fit may know of its training input."""
+        kind = self._input_kind()
+        padding = self._input_padding()
+        context = {"padding": padding}
+        if kind == "image":
+            context["image_shape"] = tuple(self.image_shape)
+        if kind in ("image", "tabular", "sequence"):
+            values = inputs.double()
+            if padding is not None:
+                values = values.masked_fill(inputs == padding, float("nan"))
+            scale = values.nanmean(dim=0, keepdim=True)
+            scale = ((values - scale) ** 2).nanmean(dim=0).sqrt()
+            context["feature_scale"] = torch.nan_to_num(scale).to(inputs.dtype)
+        if kind in ("tokens", "text"):
+            ids = inputs["input_ids"] if isinstance(inputs, dict) else inputs
+            context["protected_ids"] = self._protected_ids()
+            candidates = torch.unique(ids.long())
+            protected = torch.tensor(
+                [*context["protected_ids"], -1 if padding is None else padding]
+            )
+            context["candidate_ids"] = candidates[~torch.isin(candidates, protected)]
+            layer = getattr(module, "get_input_embeddings", lambda: None)()
+            if layer is not None:
+                context["embedding_table"] = lambda: layer.weight
+                context["table_is_fixed"] = not layer.weight.requires_grad
+        return AugmentationContext(kind, **context)
+
+    def _protected_ids(self):
+        """Token ids that augmentations never edit, besides the padding."""
+        return (BOS, EOS)
+
+    def _perturbation(self, module):
+        """The adversarial perturbation of the training batches, or None."""
+        if self.adversarial is None:
+            return None
+        layer = None
+        if self._input_kind() in ("tokens", "text"):
+            layer = getattr(module, "get_input_embeddings", lambda: None)()
+            if layer is None:
+                raise ValueError(
+                    f"adversarial={self.adversarial!r} perturbs the input or its "
+                    f"embeddings, but the network of {type(self).__name__} reads "
+                    "token ids without an input embedding layer to perturb."
+                )
+        return Perturbation(
+            self.adversarial,
+            self.adversarial_epsilon,
+            self.adversarial_steps,
+            layer=layer,
+            padding=self._input_padding() if layer is None else None,
+        )
 
     def _architecture(self):
         """A fingerprint of every parameter that shapes the network."""
@@ -472,6 +574,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
             module=module,
             criterion=self._criterion(),
             criterion__reduction="none",
+            **{f"criterion__{key}": v for key, v in self._criterion_params().items()},
             optimizer=_OPTIMIZERS[self.optimizer],
             lr=self._initial_learning_rate(),
             max_epochs=self.max_iter,
@@ -488,6 +591,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
             device=device,
             verbose=self.verbose,
             gradient_accumulation_steps=self.gradient_accumulation_steps,
+            max_grad_norm=self.max_grad_norm,
             precision=resolve_precision(self.mixed_precision, device),
             **{f"optimizer__{key}": value for key, value in optimizer_params.items()},
             # skorch formats its epoch table even when it prints nothing.

@@ -196,7 +196,9 @@ def module_dtype(module):
 
 
 def to_device(inputs, device):
-    """Move a tensor, or a dict of tensors, to ``device``."""
+    """Move a tensor, or a dict of tensors, to ``device``; None stays None."""
+    if inputs is None:
+        return None
     if isinstance(inputs, dict):
         return {key: value.to(device) for key, value in inputs.items()}
     return inputs.to(device)

@@ -10,7 +10,8 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping
 from torch.utils.data import Dataset
 
-from sklearn_histai._torch._runtime import autocast_context
+from sklearn_histai._torch._runtime import autocast_context, to_device
+from sklearn_histai.augmentation._base import MixedTargets
 
 
 def take(X, index):
@@ -151,8 +152,11 @@ class WeightedNet(InterruptibleNet):
 
     The criterion is built with ``reduction="none"``; the loss of a batch is
     the weighted mean of the per-sample losses, so that integer weights are
-    equivalent to repeated samples. This class is private: the public
-    estimators compose it (``self.net_``) rather than inherit from it.
+    equivalent to repeated samples. Training batches may be augmented
+    (``augmenter``) and perturbed adversarially (``perturbation``), and the
+    gradient of each optimizer step clipped (``max_grad_norm``). This class
+    is private: the public estimators compose it (``self.net_``) rather
+    than inherit from it.
     """
 
     def __init__(
@@ -160,11 +164,17 @@ class WeightedNet(InterruptibleNet):
         *args,
         gradient_accumulation_steps=1,
         precision=None,
+        max_grad_norm=None,
+        augmenter=None,
+        perturbation=None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.gradient_accumulation_steps = gradient_accumulation_steps
         self.precision = precision
+        self.max_grad_norm = max_grad_norm
+        self.augmenter = augmenter
+        self.perturbation = perturbation
 
     def __getstate__(self):
         # What prediction needs, once: cuDNN keeps a recurrent layer's
@@ -211,6 +221,9 @@ class WeightedNet(InterruptibleNet):
         """
         for name in self._optimizers:
             getattr(self, name + "_").state.clear()
+        # Their contexts read the network being trained (and hold closures).
+        self.augmenter = None
+        self.perturbation = None
 
     def initialize(self):
         super().initialize()
@@ -225,12 +238,19 @@ class WeightedNet(InterruptibleNet):
         y, weight = y_true
         y_pred = y_pred.float()
         y = y.to(y_pred.device)
-        if y.is_floating_point():
-            # The type promotion of float64 targets made explicit: torch
-            # 2.11, for one, cannot differentiate a loss of float32 outputs
-            # against float64 targets (those of a network trained in float64).
-            y_pred = y_pred.to(torch.promote_types(y_pred.dtype, y.dtype))
-        losses = self.criterion_(y_pred, y)
+        if isinstance(y, MixedTargets):  # mixup of class targets
+            lam = y.lam.to(y_pred.dtype)
+            losses = lam * self.criterion_(y_pred, y.first) + (
+                1 - lam
+            ) * self.criterion_(y_pred, y.second)
+        else:
+            if y.is_floating_point():
+                # The type promotion of float64 targets made explicit: torch
+                # 2.11, for one, cannot differentiate a loss of float32
+                # outputs against float64 targets (those of a network
+                # trained in float64).
+                y_pred = y_pred.to(torch.promote_types(y_pred.dtype, y.dtype))
+            losses = self.criterion_(y_pred, y)
         if weight is None:
             return losses.mean()
         if losses.ndim > 1:  # one loss per target of a multi-output regressor
@@ -279,6 +299,8 @@ class WeightedNet(InterruptibleNet):
         self.epoch_batches_ = 0
         # The first listener is the net's own, a no-op.
         self.grad_listeners_ = _batch_listeners(self, "on_grad_computed")[1:]
+        if self.augmenter is not None:
+            self.augmenter.context.new_epoch()
 
     def train_step(self, batch, **fit_params):
         """Run one batch; step the optimizer every ``gradient_accumulation_steps``.
@@ -286,25 +308,41 @@ class WeightedNet(InterruptibleNet):
         The optimizer also steps after the last batch of an epoch so that no
         gradient is carried over between epochs. Each step takes the mean
         gradient of the batches of its group, also of a last group shorter
-        than ``gradient_accumulation_steps``.
+        than ``gradient_accumulation_steps``. The batch is augmented first,
+        and with a perturbation the loss is the clean loss plus the loss of
+        the adversarially perturbed batch.
         """
         self._set_training(True)
         Xi, yi = batch
-        y_pred = self.infer(Xi, **fit_params)
-        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        if self.augmenter is not None:
+            y, weight = yi
+            Xi, yi = self.augmenter(
+                to_device(Xi, self.device),
+                (to_device(y, self.device), to_device(weight, self.device)),
+            )
         group_start = self.epoch_batches_ - self.accumulated_batches_
         group_size = min(
             self.gradient_accumulation_steps, self.batches_per_epoch_ - group_start
         )
-        loss_to_step = loss / group_size if group_size > 1 else loss
-        self.grad_scaler_.scale(loss_to_step).backward()
+
+        def scaled(loss):
+            if group_size > 1:
+                loss = loss / group_size
+            return self.grad_scaler_.scale(loss)
+
+        if self.perturbation is None:
+            y_pred = self.infer(Xi, **fit_params)
+            loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+            scaled(loss).backward()
+        else:
+            y_pred, loss = self._adversarial_step(Xi, yi, scaled, fit_params)
         self.accumulated_batches_ += 1
         self.epoch_batches_ += 1
         if (
             self.accumulated_batches_ == self.gradient_accumulation_steps
             or self.epoch_batches_ == self.batches_per_epoch_
         ):
-            self._notify_grad_computed(batch)
+            self._prepare_step(batch)
             if self.grad_scaler_.is_enabled():
                 for name in self._optimizers:
                     self.grad_scaler_.step(getattr(self, name + "_"))
@@ -315,16 +353,38 @@ class WeightedNet(InterruptibleNet):
             self.accumulated_batches_ = 0
         return {"loss": loss.detach(), "y_pred": y_pred}
 
-    def _notify_grad_computed(self, batch):
-        """Pass the gradients of an optimizer step to the callbacks that read them.
+    def _adversarial_step(self, Xi, yi, scaled, fit_params):
+        """Back-propagate the clean and the adversarial loss of one batch.
 
-        skorch's ``on_grad_computed`` (gradient clipping, the penalties of
-        fine-tuning methods), once per optimizer step: on the mean gradient
-        of the accumulated batches, unscaled from fp16 loss scaling.
-        Nothing is gathered when no callback listens.
+        Returns the clean outputs and the sum of the two losses.
+        """
+        perturbation = self.perturbation
+        Xi = to_device(Xi, self.device)
+
+        def forward(X):
+            output = self.infer(X, **fit_params)
+            return output, self.get_loss(output, yi, X=X, training=True)
+
+        y_pred, clean, gradients = perturbation.clean_pass(forward, Xi)
+        scaled(clean).backward()
+        deltas = perturbation.attack(
+            forward, Xi, gradients(), scale=self.grad_scaler_.scale
+        )
+        _, adversarial = perturbation.perturbed_pass(forward, Xi, deltas)
+        scaled(adversarial).backward()
+        return y_pred, clean.detach() + adversarial.detach()
+
+    def _prepare_step(self, batch):
+        """Unscale, pass to the callbacks and clip the gradient of an optimizer step.
+
+        skorch's ``on_grad_computed`` (the penalties of fine-tuning
+        methods) runs once per optimizer step: on the mean gradient of the
+        accumulated batches, unscaled from fp16 loss scaling. The global
+        norm of that gradient is then clipped to ``max_grad_norm``. Nothing
+        is gathered when no callback listens and nothing is clipped.
         """
         listeners = self.grad_listeners_
-        if not listeners:
+        if not listeners and self.max_grad_norm is None:
             return
         if self.grad_scaler_.is_enabled():
             for name in self._optimizers:
@@ -332,6 +392,10 @@ class WeightedNet(InterruptibleNet):
         named_parameters = list(self.get_all_learnable_params())
         for method in listeners:
             method(self, named_parameters=named_parameters, batch=batch, training=True)
+        if self.max_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(
+                [parameter for _, parameter in named_parameters], self.max_grad_norm
+            )
 
 
 class WarmupDecay:

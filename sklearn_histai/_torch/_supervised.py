@@ -1,6 +1,7 @@
 """The bases of the neural classifiers and regressors: targets, losses, outputs."""
 
 import math
+import numbers
 
 import numpy as np
 import torch
@@ -8,12 +9,55 @@ from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import compute_sample_weight
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from sklearn_histai._torch._estimator import BaseNeuralEstimator
+from sklearn_histai.augmentation import AUGMENTATIONS, Augmentation
+from sklearn_histai.augmentation._base import resolve_augmentation
+
+AUGMENTATION_CONSTRAINT = {
+    "augmentation": [None, str, list, tuple, callable, Augmentation]
+}
+LABEL_SMOOTHING_CONSTRAINT = {
+    "label_smoothing": [Interval(numbers.Real, 0, 1, closed="left")]
+}
+
+
+def resolve_augmentations(estimator):
+    """The augmentations that ``estimator.augmentation`` names, checked for its input.
+
+    Parameters
+    ----------
+    estimator : BaseNeuralEstimator
+        An estimator with an ``augmentation`` parameter.
+
+    Returns
+    -------
+    augmentations : list of Augmentation
+    """
+    return resolve_augmentation(
+        estimator.augmentation, AUGMENTATIONS, estimator._input_kind()
+    )
+
+
+def label_smoothing_params(estimator):
+    """The criterion's ``label_smoothing``, left out when it is zero.
+
+    Parameters
+    ----------
+    estimator : BaseNeuralEstimator
+        An estimator with a ``label_smoothing`` parameter.
+
+    Returns
+    -------
+    params : dict
+    """
+    if estimator.label_smoothing == 0:
+        return {}
+    return {"label_smoothing": float(estimator.label_smoothing)}
 
 
 def encode_labels(estimator, labels):
@@ -60,14 +104,23 @@ def _softmax(logits):
 class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
     """Base of the neural classifiers: label encoding, cross-entropy, probabilities.
 
-    A subclass's ``__init__`` takes ``class_weight`` besides the parameters
-    of :class:`BaseNeuralEstimator`.
+    A subclass's ``__init__`` takes ``class_weight``, ``label_smoothing``
+    and ``augmentation`` besides the parameters of
+    :class:`BaseNeuralEstimator`.
     """
 
     _parameter_constraints = {
         **BaseNeuralEstimator._parameter_constraints,
+        **LABEL_SMOOTHING_CONSTRAINT,
+        **AUGMENTATION_CONSTRAINT,
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
+
+    def _augmentations(self):
+        return resolve_augmentations(self)
+
+    def _criterion_params(self):
+        return label_smoothing_params(self)
 
     def _encode_targets(self, y, sample_weight):
         return encode_labels(self, y)
@@ -175,7 +228,19 @@ class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
 
 
 class BaseNeuralRegressor(RegressorMixin, BaseNeuralEstimator):
-    """Base of the neural regressors: standardised targets, squared error."""
+    """Base of the neural regressors: standardised targets, squared error.
+
+    A subclass's ``__init__`` takes ``augmentation`` besides the parameters
+    of :class:`BaseNeuralEstimator`.
+    """
+
+    _parameter_constraints = {
+        **BaseNeuralEstimator._parameter_constraints,
+        **AUGMENTATION_CONSTRAINT,
+    }
+
+    def _augmentations(self):
+        return resolve_augmentations(self)
 
     def _target_validation(self):
         return {"multi_output": True, "y_numeric": True}

@@ -45,6 +45,12 @@ class TokenInputMixin:
             return X
         return self._check_token_ids(X, reset=reset)
 
+    def _input_kind(self):
+        return "tabular" if self.vocab_size is None else "tokens"
+
+    def _input_padding(self):
+        return None if self.vocab_size is None else self._token_padding()
+
     def _token_padding(self):
         """The padding id of token rows, or None."""
         if self.padding_value == "auto":

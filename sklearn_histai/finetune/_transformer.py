@@ -15,7 +15,9 @@ from sklearn.utils.validation import _check_y, check_consistent_length, check_is
 from skorch.history import History
 
 from sklearn_histai._torch._docs import (
+    AUGMENTATION_DOC,
     CLASS_WEIGHT_DOC,
+    LABEL_SMOOTHING_DOC,
 )
 from sklearn_histai._torch._estimator import (
     BaseNeuralEstimator,
@@ -152,6 +154,30 @@ class _TransformerMixin:
 
     def _compute_dtype(self, X, device):
         return torch.float32
+
+    def _input_kind(self):
+        return "text"
+
+    def _input_padding(self):
+        return self.tokenizer_.pad_token_id
+
+    def _protected_ids(self):
+        return tuple(self.tokenizer_.all_special_ids)
+
+    def _augmentation_context(self, inputs, module):
+        # A callable on raw text reads the batch decoded and is encoded
+        # again: the training texts are tokenised once, before the batches.
+        context = super()._augmentation_context(inputs, module)
+        context.decode = self._decode_batch
+        context.encode = self._encode_batch
+        return context
+
+    def _decode_batch(self, X):
+        return self.tokenizer_.batch_decode(X["input_ids"], skip_special_tokens=True)
+
+    def _encode_batch(self, texts, like):
+        encoded = self._to_tensors(texts, torch.float32)
+        return {key: value.to(like[key].device) for key, value in encoded.items()}
 
     def _multiply_adds_per_sample(self, module):
         return self.max_length * sum(p.numel() for p in module.parameters())
@@ -381,6 +407,8 @@ class _TransformerMixin:
 @fill_doc(
     model_parameters=MODEL_DOC,
     class_weight=CLASS_WEIGHT_DOC,
+    label_smoothing=LABEL_SMOOTHING_DOC,
+    augmentation=AUGMENTATION_DOC,
     common_parameters=TRAINING_DOC,
     attributes=ATTRIBUTES_DOC,
 )
@@ -402,6 +430,8 @@ class TransformerClassifier(_TransformerMixin, BaseNeuralClassifier):
     ----------
     %(model_parameters)s
     %(class_weight)s
+    %(label_smoothing)s
+    %(augmentation)s
     %(common_parameters)s
 
     Attributes
@@ -484,6 +514,8 @@ class TransformerClassifier(_TransformerMixin, BaseNeuralClassifier):
         adapter_size=64,
         head_learning_rate="auto",
         class_weight=None,
+        label_smoothing=0.0,
+        augmentation=None,
         max_iter=3,
         batch_size=16,
         learning_rate="auto",
@@ -496,6 +528,10 @@ class TransformerClassifier(_TransformerMixin, BaseNeuralClassifier):
         n_iter_no_change=10,
         tol=1e-4,
         gradient_accumulation_steps=1,
+        max_grad_norm=None,
+        adversarial=None,
+        adversarial_epsilon=1.0,
+        adversarial_steps=3,
         mixed_precision=False,
         device="auto",
         num_threads="auto",
@@ -524,6 +560,8 @@ class TransformerClassifier(_TransformerMixin, BaseNeuralClassifier):
         self.adapter_size = adapter_size
         self.head_learning_rate = head_learning_rate
         self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
+        self.augmentation = augmentation
         super().__init__(
             max_iter=max_iter,
             batch_size=batch_size,
@@ -537,6 +575,10 @@ class TransformerClassifier(_TransformerMixin, BaseNeuralClassifier):
             n_iter_no_change=n_iter_no_change,
             tol=tol,
             gradient_accumulation_steps=gradient_accumulation_steps,
+            max_grad_norm=max_grad_norm,
+            adversarial=adversarial,
+            adversarial_epsilon=adversarial_epsilon,
+            adversarial_steps=adversarial_steps,
             mixed_precision=mixed_precision,
             device=device,
             num_threads=num_threads,
@@ -563,6 +605,8 @@ class TransformerClassifier(_TransformerMixin, BaseNeuralClassifier):
 
 @fill_doc(
     model_parameters=MODEL_DOC,
+    label_smoothing=LABEL_SMOOTHING_DOC,
+    augmentation=AUGMENTATION_DOC,
     common_parameters=TRAINING_DOC,
     attributes=ATTRIBUTES_DOC,
 )
@@ -580,6 +624,7 @@ class TransformerRegressor(_TransformerMixin, BaseNeuralRegressor):
     Parameters
     ----------
     %(model_parameters)s
+    %(augmentation)s
     %(common_parameters)s
 
     Attributes
@@ -650,6 +695,7 @@ class TransformerRegressor(_TransformerMixin, BaseNeuralRegressor):
         prefix_projection_size=None,
         adapter_size=64,
         head_learning_rate="auto",
+        augmentation=None,
         max_iter=3,
         batch_size=16,
         learning_rate="auto",
@@ -662,6 +708,10 @@ class TransformerRegressor(_TransformerMixin, BaseNeuralRegressor):
         n_iter_no_change=10,
         tol=1e-4,
         gradient_accumulation_steps=1,
+        max_grad_norm=None,
+        adversarial=None,
+        adversarial_epsilon=1.0,
+        adversarial_steps=3,
         mixed_precision=False,
         device="auto",
         num_threads="auto",
@@ -689,6 +739,7 @@ class TransformerRegressor(_TransformerMixin, BaseNeuralRegressor):
         self.prefix_projection_size = prefix_projection_size
         self.adapter_size = adapter_size
         self.head_learning_rate = head_learning_rate
+        self.augmentation = augmentation
         super().__init__(
             max_iter=max_iter,
             batch_size=batch_size,
@@ -702,6 +753,10 @@ class TransformerRegressor(_TransformerMixin, BaseNeuralRegressor):
             n_iter_no_change=n_iter_no_change,
             tol=tol,
             gradient_accumulation_steps=gradient_accumulation_steps,
+            max_grad_norm=max_grad_norm,
+            adversarial=adversarial,
+            adversarial_epsilon=adversarial_epsilon,
+            adversarial_steps=adversarial_steps,
             mixed_precision=mixed_precision,
             device=device,
             num_threads=num_threads,

@@ -1,5 +1,6 @@
 """Neural estimators trained through skorch: feed-forward, CNN, RNN and LSTM."""
 
+from sklearn_histai._torch._adversarial import adversarial_examples
 from sklearn_histai.neural_network._cnn import CNNClassifier, CNNRegressor
 from sklearn_histai.neural_network._feedforward import (
     FeedForwardClassifier,
@@ -21,4 +22,5 @@ __all__ = [
     "LSTMRegressor",
     "RNNClassifier",
     "RNNRegressor",
+    "adversarial_examples",
 ]

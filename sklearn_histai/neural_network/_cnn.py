@@ -7,8 +7,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from sklearn_histai._torch._docs import (
+    AUGMENTATION_DOC,
     CLASS_WEIGHT_DOC,
     COMMON_PARAMETERS_DOC,
+    LABEL_SMOOTHING_DOC,
 )
 from sklearn_histai._torch._estimator import (
     check_layer_sizes,
@@ -78,6 +80,11 @@ class _CNNMixin(TokenInputMixin):
         if self.image_shape is not None:
             check_layer_sizes(self.image_shape, "image_shape", allow_empty=False)
 
+    def _input_kind(self):
+        if self.vocab_size is not None:
+            return "tokens"
+        return "sequence" if self.image_shape is None else "image"
+
     def _input_shape(self):
         if self.image_shape is None:
             return (1, self.n_features_in_)
@@ -132,6 +139,8 @@ class _CNNMixin(TokenInputMixin):
     architecture_parameters=_CNN_DOC,
     embedding_dim_default="100",
     class_weight=CLASS_WEIGHT_DOC,
+    label_smoothing=LABEL_SMOOTHING_DOC,
+    augmentation=AUGMENTATION_DOC,
     common_parameters=COMMON_PARAMETERS_DOC,
 )
 class CNNClassifier(_CNNMixin, BaseNeuralClassifier):
@@ -151,6 +160,8 @@ class CNNClassifier(_CNNMixin, BaseNeuralClassifier):
     ----------
     %(architecture_parameters)s
     %(class_weight)s
+    %(label_smoothing)s
+    %(augmentation)s
     %(common_parameters)s
 
     Attributes
@@ -238,6 +249,8 @@ class CNNClassifier(_CNNMixin, BaseNeuralClassifier):
         filter_sizes=(3, 4, 5),
         num_filters=100,
         class_weight=None,
+        label_smoothing=0.0,
+        augmentation=None,
         max_iter=200,
         batch_size="auto",
         learning_rate=1e-3,
@@ -250,6 +263,10 @@ class CNNClassifier(_CNNMixin, BaseNeuralClassifier):
         n_iter_no_change=10,
         tol=1e-4,
         gradient_accumulation_steps=1,
+        max_grad_norm=None,
+        adversarial=None,
+        adversarial_epsilon=1.0,
+        adversarial_steps=3,
         mixed_precision=False,
         device="auto",
         num_threads="auto",
@@ -271,6 +288,8 @@ class CNNClassifier(_CNNMixin, BaseNeuralClassifier):
         self.filter_sizes = filter_sizes
         self.num_filters = num_filters
         self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
+        self.augmentation = augmentation
         super().__init__(
             max_iter=max_iter,
             batch_size=batch_size,
@@ -284,6 +303,10 @@ class CNNClassifier(_CNNMixin, BaseNeuralClassifier):
             n_iter_no_change=n_iter_no_change,
             tol=tol,
             gradient_accumulation_steps=gradient_accumulation_steps,
+            max_grad_norm=max_grad_norm,
+            adversarial=adversarial,
+            adversarial_epsilon=adversarial_epsilon,
+            adversarial_steps=adversarial_steps,
             mixed_precision=mixed_precision,
             device=device,
             num_threads=num_threads,
@@ -296,6 +319,8 @@ class CNNClassifier(_CNNMixin, BaseNeuralClassifier):
 @fill_doc(
     architecture_parameters=_CNN_DOC,
     embedding_dim_default="100",
+    label_smoothing=LABEL_SMOOTHING_DOC,
+    augmentation=AUGMENTATION_DOC,
     common_parameters=COMMON_PARAMETERS_DOC,
 )
 class CNNRegressor(_CNNMixin, BaseNeuralRegressor):
@@ -309,6 +334,7 @@ class CNNRegressor(_CNNMixin, BaseNeuralRegressor):
     Parameters
     ----------
     %(architecture_parameters)s
+    %(augmentation)s
     %(common_parameters)s
 
     Attributes
@@ -385,6 +411,7 @@ class CNNRegressor(_CNNMixin, BaseNeuralRegressor):
         freeze_embeddings=False,
         filter_sizes=(3, 4, 5),
         num_filters=100,
+        augmentation=None,
         max_iter=200,
         batch_size="auto",
         learning_rate=1e-3,
@@ -397,6 +424,10 @@ class CNNRegressor(_CNNMixin, BaseNeuralRegressor):
         n_iter_no_change=10,
         tol=1e-4,
         gradient_accumulation_steps=1,
+        max_grad_norm=None,
+        adversarial=None,
+        adversarial_epsilon=1.0,
+        adversarial_steps=3,
         mixed_precision=False,
         device="auto",
         num_threads="auto",
@@ -417,6 +448,7 @@ class CNNRegressor(_CNNMixin, BaseNeuralRegressor):
         self.freeze_embeddings = freeze_embeddings
         self.filter_sizes = filter_sizes
         self.num_filters = num_filters
+        self.augmentation = augmentation
         super().__init__(
             max_iter=max_iter,
             batch_size=batch_size,
@@ -430,6 +462,10 @@ class CNNRegressor(_CNNMixin, BaseNeuralRegressor):
             n_iter_no_change=n_iter_no_change,
             tol=tol,
             gradient_accumulation_steps=gradient_accumulation_steps,
+            max_grad_norm=max_grad_norm,
+            adversarial=adversarial,
+            adversarial_epsilon=adversarial_epsilon,
+            adversarial_steps=adversarial_steps,
             mixed_precision=mixed_precision,
             device=device,
             num_threads=num_threads,

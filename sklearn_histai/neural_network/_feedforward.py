@@ -5,8 +5,10 @@ import numbers
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from sklearn_histai._torch._docs import (
+    AUGMENTATION_DOC,
     CLASS_WEIGHT_DOC,
     COMMON_PARAMETERS_DOC,
+    LABEL_SMOOTHING_DOC,
 )
 from sklearn_histai._torch._estimator import (
     check_layer_sizes,
@@ -54,6 +56,8 @@ class _FeedForwardMixin:
 @fill_doc(
     architecture_parameters=_FEEDFORWARD_DOC,
     class_weight=CLASS_WEIGHT_DOC,
+    label_smoothing=LABEL_SMOOTHING_DOC,
+    augmentation=AUGMENTATION_DOC,
     common_parameters=COMMON_PARAMETERS_DOC,
 )
 class FeedForwardClassifier(_FeedForwardMixin, BaseNeuralClassifier):
@@ -66,6 +70,8 @@ class FeedForwardClassifier(_FeedForwardMixin, BaseNeuralClassifier):
     ----------
     %(architecture_parameters)s
     %(class_weight)s
+    %(label_smoothing)s
+    %(augmentation)s
     %(common_parameters)s
 
     Attributes
@@ -130,6 +136,8 @@ class FeedForwardClassifier(_FeedForwardMixin, BaseNeuralClassifier):
         activation="relu",
         dropout=0.0,
         class_weight=None,
+        label_smoothing=0.0,
+        augmentation=None,
         max_iter=200,
         batch_size="auto",
         learning_rate=1e-3,
@@ -142,6 +150,10 @@ class FeedForwardClassifier(_FeedForwardMixin, BaseNeuralClassifier):
         n_iter_no_change=10,
         tol=1e-4,
         gradient_accumulation_steps=1,
+        max_grad_norm=None,
+        adversarial=None,
+        adversarial_epsilon=1.0,
+        adversarial_steps=3,
         mixed_precision=False,
         device="auto",
         num_threads="auto",
@@ -153,6 +165,8 @@ class FeedForwardClassifier(_FeedForwardMixin, BaseNeuralClassifier):
         self.activation = activation
         self.dropout = dropout
         self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
+        self.augmentation = augmentation
         super().__init__(
             max_iter=max_iter,
             batch_size=batch_size,
@@ -166,6 +180,10 @@ class FeedForwardClassifier(_FeedForwardMixin, BaseNeuralClassifier):
             n_iter_no_change=n_iter_no_change,
             tol=tol,
             gradient_accumulation_steps=gradient_accumulation_steps,
+            max_grad_norm=max_grad_norm,
+            adversarial=adversarial,
+            adversarial_epsilon=adversarial_epsilon,
+            adversarial_steps=adversarial_steps,
             mixed_precision=mixed_precision,
             device=device,
             num_threads=num_threads,
@@ -177,6 +195,8 @@ class FeedForwardClassifier(_FeedForwardMixin, BaseNeuralClassifier):
 
 @fill_doc(
     architecture_parameters=_FEEDFORWARD_DOC,
+    label_smoothing=LABEL_SMOOTHING_DOC,
+    augmentation=AUGMENTATION_DOC,
     common_parameters=COMMON_PARAMETERS_DOC,
 )
 class FeedForwardRegressor(_FeedForwardMixin, BaseNeuralRegressor):
@@ -189,6 +209,7 @@ class FeedForwardRegressor(_FeedForwardMixin, BaseNeuralRegressor):
     Parameters
     ----------
     %(architecture_parameters)s
+    %(augmentation)s
     %(common_parameters)s
 
     Attributes
@@ -252,6 +273,7 @@ class FeedForwardRegressor(_FeedForwardMixin, BaseNeuralRegressor):
         hidden_layer_sizes=(100,),
         activation="relu",
         dropout=0.0,
+        augmentation=None,
         max_iter=200,
         batch_size="auto",
         learning_rate=1e-3,
@@ -264,6 +286,10 @@ class FeedForwardRegressor(_FeedForwardMixin, BaseNeuralRegressor):
         n_iter_no_change=10,
         tol=1e-4,
         gradient_accumulation_steps=1,
+        max_grad_norm=None,
+        adversarial=None,
+        adversarial_epsilon=1.0,
+        adversarial_steps=3,
         mixed_precision=False,
         device="auto",
         num_threads="auto",
@@ -274,6 +300,7 @@ class FeedForwardRegressor(_FeedForwardMixin, BaseNeuralRegressor):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.dropout = dropout
+        self.augmentation = augmentation
         super().__init__(
             max_iter=max_iter,
             batch_size=batch_size,
@@ -287,6 +314,10 @@ class FeedForwardRegressor(_FeedForwardMixin, BaseNeuralRegressor):
             n_iter_no_change=n_iter_no_change,
             tol=tol,
             gradient_accumulation_steps=gradient_accumulation_steps,
+            max_grad_norm=max_grad_norm,
+            adversarial=adversarial,
+            adversarial_epsilon=adversarial_epsilon,
+            adversarial_steps=adversarial_steps,
             mixed_precision=mixed_precision,
             device=device,
             num_threads=num_threads,

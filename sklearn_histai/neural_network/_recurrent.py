@@ -5,8 +5,10 @@ import numbers
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from sklearn_histai._torch._docs import (
+    AUGMENTATION_DOC,
     CLASS_WEIGHT_DOC,
     COMMON_PARAMETERS_DOC,
+    LABEL_SMOOTHING_DOC,
 )
 from sklearn_histai._torch._supervised import (
     BaseNeuralClassifier,
@@ -73,6 +75,12 @@ class _RecurrentMixin(TokenInputMixin):
         if self.vocab_size is None and self.padding_value == "auto":
             return None
         return self._token_padding()
+
+    def _input_kind(self):
+        return "sequence" if self.vocab_size is None else "tokens"
+
+    def _input_padding(self):
+        return self._padding()
 
     def _check_input(self, X, *, reset):
         if self.vocab_size is None and X.shape[1] % self.n_features_per_step:
@@ -160,6 +168,8 @@ _RNN_DOC = {
     "classifier_attributes": _CLASSIFIER_ATTRIBUTES,
     "regressor_attributes": _REGRESSOR_ATTRIBUTES,
     "class_weight": CLASS_WEIGHT_DOC,
+    "label_smoothing": LABEL_SMOOTHING_DOC,
+    "augmentation": AUGMENTATION_DOC,
     "common_parameters": COMMON_PARAMETERS_DOC,
 }
 _LSTM_DOC = {
@@ -182,6 +192,8 @@ class RNNClassifier(_RNNMixin, BaseNeuralClassifier):
     ----------
     %(architecture_parameters)s
     %(class_weight)s
+    %(label_smoothing)s
+    %(augmentation)s
     %(common_parameters)s
 
     Attributes
@@ -238,6 +250,8 @@ class RNNClassifier(_RNNMixin, BaseNeuralClassifier):
         freeze_embeddings=False,
         pooling="last",
         class_weight=None,
+        label_smoothing=0.0,
+        augmentation=None,
         max_iter=200,
         batch_size="auto",
         learning_rate=1e-3,
@@ -250,6 +264,10 @@ class RNNClassifier(_RNNMixin, BaseNeuralClassifier):
         n_iter_no_change=10,
         tol=1e-4,
         gradient_accumulation_steps=1,
+        max_grad_norm=None,
+        adversarial=None,
+        adversarial_epsilon=1.0,
+        adversarial_steps=3,
         mixed_precision=False,
         device="auto",
         num_threads="auto",
@@ -269,6 +287,8 @@ class RNNClassifier(_RNNMixin, BaseNeuralClassifier):
         self.freeze_embeddings = freeze_embeddings
         self.pooling = pooling
         self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
+        self.augmentation = augmentation
         super().__init__(
             max_iter=max_iter,
             batch_size=batch_size,
@@ -282,6 +302,10 @@ class RNNClassifier(_RNNMixin, BaseNeuralClassifier):
             n_iter_no_change=n_iter_no_change,
             tol=tol,
             gradient_accumulation_steps=gradient_accumulation_steps,
+            max_grad_norm=max_grad_norm,
+            adversarial=adversarial,
+            adversarial_epsilon=adversarial_epsilon,
+            adversarial_steps=adversarial_steps,
             mixed_precision=mixed_precision,
             device=device,
             num_threads=num_threads,
@@ -303,6 +327,7 @@ class RNNRegressor(_RNNMixin, BaseNeuralRegressor):
     Parameters
     ----------
     %(architecture_parameters)s
+    %(augmentation)s
     %(common_parameters)s
 
     Attributes
@@ -358,6 +383,7 @@ class RNNRegressor(_RNNMixin, BaseNeuralRegressor):
         embeddings=None,
         freeze_embeddings=False,
         pooling="last",
+        augmentation=None,
         max_iter=200,
         batch_size="auto",
         learning_rate=1e-3,
@@ -370,6 +396,10 @@ class RNNRegressor(_RNNMixin, BaseNeuralRegressor):
         n_iter_no_change=10,
         tol=1e-4,
         gradient_accumulation_steps=1,
+        max_grad_norm=None,
+        adversarial=None,
+        adversarial_epsilon=1.0,
+        adversarial_steps=3,
         mixed_precision=False,
         device="auto",
         num_threads="auto",
@@ -388,6 +418,7 @@ class RNNRegressor(_RNNMixin, BaseNeuralRegressor):
         self.embeddings = embeddings
         self.freeze_embeddings = freeze_embeddings
         self.pooling = pooling
+        self.augmentation = augmentation
         super().__init__(
             max_iter=max_iter,
             batch_size=batch_size,
@@ -401,6 +432,10 @@ class RNNRegressor(_RNNMixin, BaseNeuralRegressor):
             n_iter_no_change=n_iter_no_change,
             tol=tol,
             gradient_accumulation_steps=gradient_accumulation_steps,
+            max_grad_norm=max_grad_norm,
+            adversarial=adversarial,
+            adversarial_epsilon=adversarial_epsilon,
+            adversarial_steps=adversarial_steps,
             mixed_precision=mixed_precision,
             device=device,
             num_threads=num_threads,
@@ -423,6 +458,8 @@ class LSTMClassifier(_LSTMMixin, BaseNeuralClassifier):
     ----------
     %(architecture_parameters)s
     %(class_weight)s
+    %(label_smoothing)s
+    %(augmentation)s
     %(common_parameters)s
 
     Attributes
@@ -480,6 +517,8 @@ class LSTMClassifier(_LSTMMixin, BaseNeuralClassifier):
         freeze_embeddings=False,
         pooling="last",
         class_weight=None,
+        label_smoothing=0.0,
+        augmentation=None,
         max_iter=200,
         batch_size="auto",
         learning_rate=1e-3,
@@ -492,6 +531,10 @@ class LSTMClassifier(_LSTMMixin, BaseNeuralClassifier):
         n_iter_no_change=10,
         tol=1e-4,
         gradient_accumulation_steps=1,
+        max_grad_norm=None,
+        adversarial=None,
+        adversarial_epsilon=1.0,
+        adversarial_steps=3,
         mixed_precision=False,
         device="auto",
         num_threads="auto",
@@ -511,6 +554,8 @@ class LSTMClassifier(_LSTMMixin, BaseNeuralClassifier):
         self.freeze_embeddings = freeze_embeddings
         self.pooling = pooling
         self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
+        self.augmentation = augmentation
         super().__init__(
             max_iter=max_iter,
             batch_size=batch_size,
@@ -524,6 +569,10 @@ class LSTMClassifier(_LSTMMixin, BaseNeuralClassifier):
             n_iter_no_change=n_iter_no_change,
             tol=tol,
             gradient_accumulation_steps=gradient_accumulation_steps,
+            max_grad_norm=max_grad_norm,
+            adversarial=adversarial,
+            adversarial_epsilon=adversarial_epsilon,
+            adversarial_steps=adversarial_steps,
             mixed_precision=mixed_precision,
             device=device,
             num_threads=num_threads,
@@ -545,6 +594,7 @@ class LSTMRegressor(_LSTMMixin, BaseNeuralRegressor):
     Parameters
     ----------
     %(architecture_parameters)s
+    %(augmentation)s
     %(common_parameters)s
 
     Attributes
@@ -600,6 +650,7 @@ class LSTMRegressor(_LSTMMixin, BaseNeuralRegressor):
         embeddings=None,
         freeze_embeddings=False,
         pooling="last",
+        augmentation=None,
         max_iter=200,
         batch_size="auto",
         learning_rate=1e-3,
@@ -612,6 +663,10 @@ class LSTMRegressor(_LSTMMixin, BaseNeuralRegressor):
         n_iter_no_change=10,
         tol=1e-4,
         gradient_accumulation_steps=1,
+        max_grad_norm=None,
+        adversarial=None,
+        adversarial_epsilon=1.0,
+        adversarial_steps=3,
         mixed_precision=False,
         device="auto",
         num_threads="auto",
@@ -630,6 +685,7 @@ class LSTMRegressor(_LSTMMixin, BaseNeuralRegressor):
         self.embeddings = embeddings
         self.freeze_embeddings = freeze_embeddings
         self.pooling = pooling
+        self.augmentation = augmentation
         super().__init__(
             max_iter=max_iter,
             batch_size=batch_size,
@@ -643,6 +699,10 @@ class LSTMRegressor(_LSTMMixin, BaseNeuralRegressor):
             n_iter_no_change=n_iter_no_change,
             tol=tol,
             gradient_accumulation_steps=gradient_accumulation_steps,
+            max_grad_norm=max_grad_norm,
+            adversarial=adversarial,
+            adversarial_epsilon=adversarial_epsilon,
+            adversarial_steps=adversarial_steps,
             mixed_precision=mixed_precision,
             device=device,
             num_threads=num_threads,

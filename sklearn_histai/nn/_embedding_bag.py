@@ -86,6 +86,16 @@ default=None
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(embedding_dim, n_outputs)
 
+    def get_input_embeddings(self):
+        """The layer that embeds the input token ids (None for float rows).
+
+        Returns
+        -------
+        embedding : nn.Module or None
+            The embedding layer, whose output adversarial training perturbs.
+        """
+        return self.embedding if isinstance(self.embedding, nn.EmbeddingBag) else None
+
     def forward(self, X):
         """Map the bags of a batch to the outputs of the network.
 

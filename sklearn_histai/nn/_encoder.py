@@ -104,6 +104,16 @@ class EncoderWithHead(nn.Module):
         weights = attention_mask.to(states.dtype).unsqueeze(-1)
         return (states * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1)
 
+    def get_input_embeddings(self):
+        """The layer that embeds the input token ids (the encoder's word embeddings).
+
+        Returns
+        -------
+        embedding : nn.Module
+            The embedding layer, whose output adversarial training perturbs.
+        """
+        return self.encoder.get_input_embeddings()
+
     def forward(self, input_ids, attention_mask):
         """Encode a batch of token ids and map the pooled states to outputs.
 

@@ -218,6 +218,16 @@ or None, default=None
         output, state = self.lstm(inputs, state)
         return self.log_probs(output), state
 
+    def get_input_embeddings(self):
+        """The layer that embeds the input token ids.
+
+        Returns
+        -------
+        embedding : nn.Module
+            The embedding layer, whose output adversarial training perturbs.
+        """
+        return self.embedding
+
     def forward(self, X):
         """Score each next token of a batch of rows.
 

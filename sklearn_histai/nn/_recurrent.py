@@ -274,6 +274,16 @@ class RecurrentNet(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(hidden_size * (2 if bidirectional else 1), n_outputs)
 
+    def get_input_embeddings(self):
+        """The layer that embeds the input token ids (None for float sequences).
+
+        Returns
+        -------
+        embedding : nn.Module or None
+            The embedding layer, whose output adversarial training perturbs.
+        """
+        return self.embedding
+
     def forward(self, X):
         """Map a batch of sequences to the outputs of the network.
 

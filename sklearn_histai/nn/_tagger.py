@@ -157,6 +157,16 @@ class BiLSTMTagger(nn.Module):
             self.start = nn.Parameter(torch.zeros(n_tags))
             self.end = nn.Parameter(torch.zeros(n_tags))
 
+    def get_input_embeddings(self):
+        """The layer that embeds the input word ids (characters have their own).
+
+        Returns
+        -------
+        embedding : nn.Module
+            The embedding layer, whose output adversarial training perturbs.
+        """
+        return self.embedding
+
     def forward(self, X):
         """Score the tags of every token of a batch of sentences.
 
@@ -358,6 +368,8 @@ class TokenCrossEntropy(nn.Module):
     ----------
     reduction : {"none", "mean", "sum"}, default="none"
         "none" returns one loss per row.
+    label_smoothing : float, default=0.0
+        The share of each token's target spread evenly over all tags.
 
     Examples
     --------
@@ -370,9 +382,10 @@ class TokenCrossEntropy(nn.Module):
     tensor([1.3863])
     """
 
-    def __init__(self, reduction="none"):
+    def __init__(self, reduction="none", label_smoothing=0.0):
         super().__init__()
         self.reduction = reduction
+        self.label_smoothing = label_smoothing
 
     def forward(self, emissions, tags):
         """Return the mean cross-entropy over the tagged tokens of each row.
@@ -392,7 +405,11 @@ class TokenCrossEntropy(nn.Module):
         """
         tags = tags.long()
         losses = F.cross_entropy(
-            emissions.transpose(1, 2), tags, ignore_index=-1, reduction="none"
+            emissions.transpose(1, 2),
+            tags,
+            ignore_index=-1,
+            reduction="none",
+            label_smoothing=self.label_smoothing,
         )
         n_tagged = (tags >= 0).sum(dim=1).clamp(min=1).to(losses.dtype)
         return _reduce(losses.sum(dim=1) / n_tagged, self.reduction)

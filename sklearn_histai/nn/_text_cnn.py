@@ -109,6 +109,16 @@ default=None
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(num_filters * len(self.filter_sizes), n_outputs)
 
+    def get_input_embeddings(self):
+        """The layer that embeds the input token ids.
+
+        Returns
+        -------
+        embedding : nn.Module
+            The embedding layer, whose output adversarial training perturbs.
+        """
+        return self.embedding
+
     def forward(self, X):
         """Map a batch of token ids to the outputs of the network.
 

@@ -5,8 +5,10 @@ import numbers
 from sklearn.utils._param_validation import Interval
 
 from sklearn_histai._torch._docs import (
+    AUGMENTATION_DOC,
     CLASS_WEIGHT_DOC,
     COMMON_PARAMETERS_DOC,
+    LABEL_SMOOTHING_DOC,
 )
 from sklearn_histai._torch._supervised import (
     BaseNeuralClassifier,
@@ -25,6 +27,8 @@ from sklearn_histai.utils._docstrings import fill_doc
     token_parameters=TOKEN_PARAMETERS_DOC,
     embedding_dim_default="100",
     class_weight=CLASS_WEIGHT_DOC,
+    label_smoothing=LABEL_SMOOTHING_DOC,
+    augmentation=AUGMENTATION_DOC,
     common_parameters=COMMON_PARAMETERS_DOC,
 )
 class EmbeddingBagClassifier(TokenInputMixin, BaseNeuralClassifier):
@@ -48,6 +52,8 @@ class EmbeddingBagClassifier(TokenInputMixin, BaseNeuralClassifier):
     dropout : float, default=0.0
         Dropout probability on the document vector.
     %(class_weight)s
+    %(label_smoothing)s
+    %(augmentation)s
     %(common_parameters)s
 
     Attributes
@@ -121,6 +127,8 @@ class EmbeddingBagClassifier(TokenInputMixin, BaseNeuralClassifier):
         freeze_embeddings=False,
         dropout=0.0,
         class_weight=None,
+        label_smoothing=0.0,
+        augmentation=None,
         max_iter=200,
         batch_size="auto",
         learning_rate=1e-3,
@@ -133,6 +141,10 @@ class EmbeddingBagClassifier(TokenInputMixin, BaseNeuralClassifier):
         n_iter_no_change=10,
         tol=1e-4,
         gradient_accumulation_steps=1,
+        max_grad_norm=None,
+        adversarial=None,
+        adversarial_epsilon=1.0,
+        adversarial_steps=3,
         mixed_precision=False,
         device="auto",
         num_threads="auto",
@@ -147,6 +159,8 @@ class EmbeddingBagClassifier(TokenInputMixin, BaseNeuralClassifier):
         self.freeze_embeddings = freeze_embeddings
         self.dropout = dropout
         self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
+        self.augmentation = augmentation
         super().__init__(
             max_iter=max_iter,
             batch_size=batch_size,
@@ -160,6 +174,10 @@ class EmbeddingBagClassifier(TokenInputMixin, BaseNeuralClassifier):
             n_iter_no_change=n_iter_no_change,
             tol=tol,
             gradient_accumulation_steps=gradient_accumulation_steps,
+            max_grad_norm=max_grad_norm,
+            adversarial=adversarial,
+            adversarial_epsilon=adversarial_epsilon,
+            adversarial_steps=adversarial_steps,
             mixed_precision=mixed_precision,
             device=device,
             num_threads=num_threads,

@@ -7,7 +7,6 @@ import torch
 from sklearn.base import DensityMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import GradientNormClipping
 
 from sklearn_histai._torch._docs import (
     COMMON_PARAMETERS_DOC,
@@ -19,7 +18,7 @@ from sklearn_histai.nn import LSTMLanguageNet, SequenceNLL
 from sklearn_histai.text._lm_common import LM_PARAMETER_CONSTRAINTS, LanguageModelMixin
 from sklearn_histai.text._sequences import drop_zero_weight_rows, pad_ids
 from sklearn_histai.utils import ModelHistory
-from sklearn_histai.utils._docstrings import fill_doc
+from sklearn_histai.utils._docstrings import fill_doc, replace_entries
 from sklearn_histai.utils._token_ids import BOS, EOS, PAD
 
 
@@ -47,7 +46,17 @@ def _adaptive_clusters(counts):
     return cutoffs, order
 
 
-@fill_doc(common_parameters=COMMON_PARAMETERS_DOC)
+@fill_doc(
+    common_parameters=replace_entries(
+        COMMON_PARAMETERS_DOC,
+        {
+            "max_grad_norm": """max_grad_norm : float or None, default=5.0
+        Gradients are rescaled so that their global norm is at most this
+        (exploding gradients are the classic failure of recurrent language
+        models), once per optimizer step; None leaves them as they are."""
+        },
+    )
+)
 class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
     """LSTM language model: the probability of token sequences, learnt by torch.
 
@@ -82,10 +91,6 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
         lowers the perplexity.
     bptt : int, default=35
         Steps of truncated back-propagation through time.
-    max_grad_norm : float or None, default=5.0
-        Gradients are rescaled so that their global norm is at most this
-        (exploding gradients are the classic failure of recurrent language
-        models); None leaves them as they are.
     softmax : {"full", "adaptive"}, default="full"
         The output layer. "adaptive" is the adaptive softmax of Grave et al.
         (2017): the tokens covering 80% of the training text form the head,
@@ -170,7 +175,6 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "tie_weights": ["boolean"],
         "bptt": [Interval(numbers.Integral, 1, None, closed="left")],
-        "max_grad_norm": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "softmax": [StrOptions({"full", "adaptive"})],
     }
     # Rows per forward pass at prediction: each holds a window of
@@ -186,7 +190,6 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
         dropout=0.0,
         tie_weights=False,
         bptt=35,
-        max_grad_norm=5.0,
         softmax="full",
         padding_value="auto",
         max_iter=200,
@@ -201,6 +204,10 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
         n_iter_no_change=10,
         tol=1e-4,
         gradient_accumulation_steps=1,
+        max_grad_norm=5.0,
+        adversarial=None,
+        adversarial_epsilon=1.0,
+        adversarial_steps=3,
         mixed_precision=False,
         device="auto",
         num_threads="auto",
@@ -214,7 +221,6 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
         self.dropout = dropout
         self.tie_weights = tie_weights
         self.bptt = bptt
-        self.max_grad_norm = max_grad_norm
         self.softmax = softmax
         self.padding_value = padding_value
         super().__init__(
@@ -230,6 +236,10 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
             n_iter_no_change=n_iter_no_change,
             tol=tol,
             gradient_accumulation_steps=gradient_accumulation_steps,
+            max_grad_norm=max_grad_norm,
+            adversarial=adversarial,
+            adversarial_epsilon=adversarial_epsilon,
+            adversarial_steps=adversarial_steps,
             mixed_precision=mixed_precision,
             device=device,
             num_threads=num_threads,
@@ -283,11 +293,11 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
             return rows
         return rows, rows
 
-    def _extra_callbacks(self):
-        if self.max_grad_norm is None:
-            return []
-        clipping = GradientNormClipping(gradient_clip_value=self.max_grad_norm)
-        return [("gradient_clipping", clipping)]
+    def _input_kind(self):
+        return "tokens"
+
+    def _input_padding(self):
+        return PAD
 
     def _encode_targets(self, y, sample_weight):
         return y.astype(np.int64)

@@ -10,11 +10,16 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sklearn_histai._torch._docs import (
     COMMON_PARAMETERS_DOC,
+    LABEL_SMOOTHING_DOC,
 )
 from sklearn_histai._torch._estimator import (
     BaseNeuralEstimator,
 )
-from sklearn_histai._torch._supervised import encode_labels
+from sklearn_histai._torch._supervised import (
+    LABEL_SMOOTHING_CONSTRAINT,
+    encode_labels,
+    label_smoothing_params,
+)
 from sklearn_histai.nn import (
     BiLSTMTagger,
     CRFNegLogLikelihood,
@@ -66,7 +71,10 @@ def _char_ids(word, index, width):
     return [index.get(char, UNK) for char in word]
 
 
-@fill_doc(common_parameters=COMMON_PARAMETERS_DOC)
+@fill_doc(
+    label_smoothing=LABEL_SMOOTHING_DOC,
+    common_parameters=COMMON_PARAMETERS_DOC,
+)
 class SequenceTagger(ClassifierMixin, BaseNeuralEstimator):
     """Neural sequence tagger: a bidirectional LSTM, character features, a CRF.
 
@@ -127,6 +135,8 @@ class SequenceTagger(ClassifierMixin, BaseNeuralEstimator):
         padding id of ``TextTokenizer``) and no padding for float matrices.
         Padding is masked: it never changes a prediction, and tags at
         padding positions are ignored in ``fit``.
+    %(label_smoothing)s
+        It applies to the per-token softmax (``crf=False``).
     %(common_parameters)s
 
     Attributes
@@ -209,6 +219,7 @@ class SequenceTagger(ClassifierMixin, BaseNeuralEstimator):
         "max_word_length": [Interval(numbers.Integral, 1, None, closed="left")],
         "min_frequency": [Interval(numbers.Integral, 1, None, closed="left")],
         "padding_value": [StrOptions({"auto"}), numbers.Real, None],
+        **LABEL_SMOOTHING_CONSTRAINT,
     }
     # Rows per forward pass at prediction: a CRF returns (steps, tags, tags)
     # potentials per row.
@@ -228,6 +239,7 @@ class SequenceTagger(ClassifierMixin, BaseNeuralEstimator):
         max_word_length=20,
         min_frequency=1,
         padding_value="auto",
+        label_smoothing=0.0,
         max_iter=200,
         batch_size="auto",
         learning_rate=1e-3,
@@ -240,6 +252,10 @@ class SequenceTagger(ClassifierMixin, BaseNeuralEstimator):
         n_iter_no_change=10,
         tol=1e-4,
         gradient_accumulation_steps=1,
+        max_grad_norm=None,
+        adversarial=None,
+        adversarial_epsilon=1.0,
+        adversarial_steps=3,
         mixed_precision=False,
         device="auto",
         num_threads="auto",
@@ -258,6 +274,7 @@ class SequenceTagger(ClassifierMixin, BaseNeuralEstimator):
         self.max_word_length = max_word_length
         self.min_frequency = min_frequency
         self.padding_value = padding_value
+        self.label_smoothing = label_smoothing
         super().__init__(
             max_iter=max_iter,
             batch_size=batch_size,
@@ -271,6 +288,10 @@ class SequenceTagger(ClassifierMixin, BaseNeuralEstimator):
             n_iter_no_change=n_iter_no_change,
             tol=tol,
             gradient_accumulation_steps=gradient_accumulation_steps,
+            max_grad_norm=max_grad_norm,
+            adversarial=adversarial,
+            adversarial_epsilon=adversarial_epsilon,
+            adversarial_steps=adversarial_steps,
             mixed_precision=mixed_precision,
             device=device,
             num_threads=num_threads,
@@ -420,6 +441,23 @@ class SequenceTagger(ClassifierMixin, BaseNeuralEstimator):
 
     def _criterion(self):
         return CRFNegLogLikelihood if self.crf else TokenCrossEntropy
+
+    def _check_params(self):
+        if self.crf and self.label_smoothing > 0:
+            raise ValueError(
+                f"label_smoothing={self.label_smoothing} applies to the per-token "
+                "softmax; the CRF (crf=True) is trained by its likelihood. Set "
+                "crf=False or label_smoothing=0."
+            )
+
+    def _criterion_params(self):
+        return label_smoothing_params(self)
+
+    def _input_kind(self):
+        return "tokens"
+
+    def _input_padding(self):
+        return PAD
 
     @staticmethod
     def _validation_score(outputs, targets, weights):

@@ -544,3 +544,41 @@ def test_transformer_classifier_adalora_orth_reg_weight_reaches_the_gradients():
     assert len(moved[0.5]) == 36
     assert not any(moved[0.0])
     assert all(moved[0.5])
+
+
+def test_transformer_trains_with_the_craft_of_the_neural_estimators():
+    """Check FGM on the word embeddings, label smoothing, clipping and EDA."""
+    plain = TransformerClassifier(**FAST).fit(TEXTS, LABELS)
+    crafted = TransformerClassifier(
+        adversarial="fgm",
+        label_smoothing=0.1,
+        max_grad_norm=1.0,
+        augmentation=["deletion", "swap"],
+        **FAST,
+    ).fit(TEXTS, LABELS)
+    # The adversarial loss is added to the clean one.
+    assert crafted.history_[0]["train_loss"] > 1.5 * plain.history_[0]["train_loss"]
+    assert crafted.predict(TEXTS).shape == LABELS.shape
+    restored = pickle.loads(pickle.dumps(crafted))
+    assert_allclose(restored.predict_proba(TEXTS), crafted.predict_proba(TEXTS))
+
+
+def test_transformer_augmentation_callable_reads_and_returns_raw_text():
+    """Check that a callable (e.g. back-translation) gets the batch's texts."""
+    seen = []
+
+    def add_a_word(texts):
+        seen.extend(texts)
+        return [text + " indeed" for text in texts]
+
+    clf = TransformerClassifier(augmentation=add_a_word, **FAST).fit(TEXTS, LABELS)
+    # Every training text, once per epoch, as the tokenizer reads it (decoded
+    # from its tokens: lower case, spaced punctuation); never those of predict.
+    squeezed = sorted("".join(text.split()) for text in seen)
+    assert squeezed == sorted("".join(text.lower().split()) for text in TEXTS)
+    clf.predict(TEXTS)
+    assert len(seen) == len(TEXTS)
+    wrong = TransformerClassifier(augmentation=lambda texts: texts[:1], **FAST)
+    with pytest.raises(ValueError, match="must return a list of 8 texts"):
+        wrong.fit(TEXTS, LABELS)
+    assert not hasattr(wrong, "net_")
