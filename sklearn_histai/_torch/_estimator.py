@@ -25,7 +25,7 @@ from skorch.helper import predefined_split
 from skorch.history import History
 from torch.optim.lr_scheduler import LambdaLR
 
-from sklearn_histai._torch._adversarial import Perturbation
+from sklearn_histai._torch._craft import augmentation_context, make_perturbation
 from sklearn_histai._torch._runtime import (
     DEVICE_CONSTRAINT,
     NUM_THREADS_CONSTRAINT,
@@ -51,7 +51,6 @@ from sklearn_histai._torch._skorch import (
     state_copy,
     take,
 )
-from sklearn_histai.augmentation import AugmentationContext
 from sklearn_histai.augmentation._base import BatchAugmenter
 from sklearn_histai.utils._token_ids import BOS, EOS
 
@@ -473,31 +472,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
 
     def _augmentation_context(self, inputs, module):
         """What the augmentations of this fit may know of its training input."""
-        kind = self._input_kind()
-        padding = self._input_padding()
-        context = {"padding": padding}
-        if kind == "image":
-            context["image_shape"] = tuple(self.image_shape)
-        if kind in ("image", "tabular", "sequence"):
-            values = inputs.double()
-            if padding is not None:
-                values = values.masked_fill(inputs == padding, float("nan"))
-            scale = values.nanmean(dim=0, keepdim=True)
-            scale = ((values - scale) ** 2).nanmean(dim=0).sqrt()
-            context["feature_scale"] = torch.nan_to_num(scale).to(inputs.dtype)
-        if kind in ("tokens", "text"):
-            ids = inputs["input_ids"] if isinstance(inputs, dict) else inputs
-            context["protected_ids"] = self._protected_ids()
-            candidates = torch.unique(ids.long())
-            protected = torch.tensor(
-                [*context["protected_ids"], -1 if padding is None else padding]
-            )
-            context["candidate_ids"] = candidates[~torch.isin(candidates, protected)]
-            layer = getattr(module, "get_input_embeddings", lambda: None)()
-            if layer is not None:
-                context["embedding_table"] = lambda: layer.weight
-                context["table_is_fixed"] = not layer.weight.requires_grad
-        return AugmentationContext(kind, **context)
+        return augmentation_context(self, inputs, module)
 
     def _protected_ids(self):
         """Token ids that augmentations never edit, besides the padding."""
@@ -505,24 +480,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
 
     def _perturbation(self, module):
         """The adversarial perturbation of the training batches, or None."""
-        if self.adversarial is None:
-            return None
-        layer = None
-        if self._input_kind() in ("tokens", "text"):
-            layer = getattr(module, "get_input_embeddings", lambda: None)()
-            if layer is None:
-                raise ValueError(
-                    f"adversarial={self.adversarial!r} perturbs the input or its "
-                    f"embeddings, but the network of {type(self).__name__} reads "
-                    "token ids without an input embedding layer to perturb."
-                )
-        return Perturbation(
-            self.adversarial,
-            self.adversarial_epsilon,
-            self.adversarial_steps,
-            layer=layer,
-            padding=self._input_padding() if layer is None else None,
-        )
+        return make_perturbation(self, module)
 
     def _architecture(self):
         """A fingerprint of every parameter that shapes the network."""

@@ -133,3 +133,30 @@ def test_neural_estimator_rejects_a_cuda_device_that_is_not_there(digits):
     device = f"cuda:{torch.cuda.device_count()}"
     with pytest.raises(ValueError, match="names CUDA device"):
         FeedForwardClassifier(device=device, max_iter=1).fit(X[:50], y[:50])
+
+
+def test_training_craft_runs_on_cuda(digits):
+    """Check augmentation, adversarial training and fp16 clipping on the GPU."""
+    X, y = digits
+    clf = CNNClassifier(
+        image_shape=(1, 8, 8),
+        device="cuda",
+        max_iter=3,
+        augmentation=["shift", "rotate", "noise", "mixup"],
+        adversarial="pgd",
+        max_grad_norm=1.0,
+        mixed_precision="fp16",
+        random_state=0,
+    ).fit(X, y)
+    assert next(clf.net_.module_.parameters()).is_cuda
+    assert np.isfinite(clf.predict_proba(X)).all()
+    ids = np.random.RandomState(0).randint(4, 40, size=(200, 12))
+    lstm = LSTMClassifier(
+        vocab_size=40,
+        device="cuda",
+        max_iter=2,
+        augmentation=["deletion", "swap", "insertion", "synonym"],
+        adversarial="fgm",
+        random_state=0,
+    ).fit(ids, ids[:, 0] % 2)
+    assert lstm.predict(ids).shape == (200,)
