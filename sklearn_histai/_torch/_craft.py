@@ -5,6 +5,11 @@ import torch
 from sklearn_histai._torch._adversarial import Perturbation
 from sklearn_histai.augmentation import AugmentationContext
 
+# Synonyms are searched among the most frequent ids of the training data: a
+# token drawn from a text is one of them nine times out of ten or more
+# (Zipf), and the search costs the square of their number at every epoch.
+SYNONYM_IDS = 10_000
+
 
 def augmentation_context(estimator, inputs, module):
     """What the augmentations of one fit may know of its training input.
@@ -37,11 +42,14 @@ def augmentation_context(estimator, inputs, module):
     if kind in ("tokens", "text"):
         ids = inputs["input_ids"] if isinstance(inputs, dict) else inputs
         context["protected_ids"] = estimator._protected_ids()
-        candidates = torch.unique(ids.long())
+        candidates, counts = torch.unique(ids.long(), return_counts=True)
         protected = torch.tensor(
             [*context["protected_ids"], -1 if padding is None else padding]
         )
-        context["candidate_ids"] = candidates[~torch.isin(candidates, protected)]
+        kept = ~torch.isin(candidates, protected)
+        candidates, counts = candidates[kept], counts[kept]
+        frequent = torch.argsort(counts, descending=True, stable=True)[:SYNONYM_IDS]
+        context["candidate_ids"] = candidates[frequent]
         layer = getattr(module, "get_input_embeddings", lambda: None)()
         if layer is not None:
             context["embedding_table"] = lambda: layer.weight

@@ -134,8 +134,9 @@ class AugmentationContext:
         Whether that matrix stays the same during training (pretrained and
         frozen), so its nearest neighbours are computed once.
     candidate_ids : tensor or None, default=None
-        The token ids seen in the training data: the synonyms are drawn
-        among them.
+        The token ids the synonyms are drawn among (the estimators pass the
+        10,000 most frequent ids of their training data); other ids are
+        their own synonyms.
     decode, encode : callable or None, default=None
         For raw-text estimators: token ids to texts, and texts to the
         network's input.
@@ -190,8 +191,8 @@ class AugmentationContext:
     def neighbours(self, n_neighbors, device):
         """The ``n_neighbors`` nearest ids of every id, by cosine similarity.
 
-        Only the ids seen in training are candidates, and an id that was not
-        seen is its own neighbour. Computed once per epoch (once per fit
+        Only the candidate ids have neighbours (among the candidates); any
+        other id is its own neighbour. Computed once per epoch (once per fit
         for a fixed table).
 
         Parameters

@@ -60,6 +60,13 @@ def _random_editable(editable):
     return torch.multinomial(weights, 1).squeeze(1)
 
 
+def _random_order(editable):
+    """The positions of each row in random order, the editable ones first."""
+    keys = torch.rand(editable.shape, device=editable.device)
+    keys = keys.masked_fill(~editable, 2.0)
+    return torch.argsort(keys, dim=1)
+
+
 def _operations(p, editable):
     """How many times to apply an operation to each row: ``p`` of its tokens, ≥ 1."""
     count = _editable_count(editable)
@@ -143,19 +150,20 @@ class RandomSwap(_TokenOperation):
 
     def _edit(self, ids, context):
         _check_p(self.p)
-        ids = ids.clone()
         editable = ~context.protected(ids)
-        remaining = _operations(self.p, editable)
-        rows = torch.arange(len(ids), device=ids.device)
-        while bool((remaining > 0).any()):
-            active = remaining > 0
-            first = _random_editable(editable)
-            second = _random_editable(editable)
-            a, b = ids[rows, first], ids[rows, second]
-            ids[rows, first] = torch.where(active, b, a)
-            ids[rows, second] = torch.where(active, a, b)
-            remaining -= 1
-        return ids
+        # Disjoint pairs of positions, drawn at random, swapped at once.
+        pairs = torch.minimum(_operations(self.p, editable), editable.sum(1) // 2)
+        n_pairs = int(pairs.max()) if len(ids) else 0
+        if n_pairs == 0:
+            return ids.clone()
+        order = _random_order(editable)[:, : 2 * n_pairs]
+        first, second = order[:, 0::2], order[:, 1::2]
+        used = torch.arange(n_pairs, device=ids.device) < pairs[:, None]
+        second = torch.where(used, second, first)  # an unused pair swaps in place
+        swapped = ids.clone()
+        swapped.scatter_(1, first, ids.gather(1, second))
+        swapped.scatter_(1, second, ids.gather(1, first))
+        return swapped
 
 
 class _SynonymOperation(_TokenOperation):
@@ -176,7 +184,8 @@ class SynonymReplacement(_SynonymOperation):
 
     The synonyms of an id are its ``n_neighbors`` nearest ids by the cosine
     similarity of their rows in the network's input embedding table, among
-    the ids of the training data: pretrained vectors (GloVe, with
+    the 10,000 most frequent ids of the training data (rarer ids stay as
+    they are): pretrained vectors (GloVe, with
     ``make_text_classifier(pretrained="glove")`` or ``embeddings=``) give
     synonyms from the first epoch on. The neighbours are recomputed at each
     epoch while the table trains, and computed once when it stays fixed
@@ -260,19 +269,35 @@ class RandomInsertion(_SynonymOperation):
     def _edit(self, ids, context):
         _check_p(self.p)
         self._needs_padding(context, "RandomInsertion")
-        ids = ids.clone()
         editable = ~context.protected(ids)
-        remaining = _operations(self.p, editable)
-        rows = torch.arange(len(ids), device=ids.device)
-        positions = torch.arange(ids.shape[1], device=ids.device)
-        while bool((remaining > 0).any()):
-            active = remaining > 0
-            synonym = self._synonyms(ids, context)[rows, _random_editable(editable)]
-            at = _random_editable(editable)
-            source = torch.where(positions < at[:, None], positions, positions - 1)
-            shifted = ids.gather(1, source.clamp(min=0))
-            shifted[rows, at] = synonym
-            ids = torch.where(active[:, None], shifted, ids)
-            editable = ~context.protected(ids)
-            remaining -= 1
-        return ids
+        inserts = _operations(self.p, editable)
+        n_inserts = int(inserts.max()) if len(ids) else 0
+        if n_inserts == 0:
+            return ids.clone()
+        n_rows, width = ids.shape
+        used = torch.arange(n_inserts, device=ids.device) < inserts[:, None]
+        # Each insertion goes before a random editable position (at most one
+        # per position), and is a synonym of a random editable token.
+        before = _random_order(editable)[:, :n_inserts]
+        weights = editable.float()
+        weights[editable.sum(dim=1) == 0, 0] = 1.0
+        sources = torch.multinomial(weights, n_inserts, replacement=True)
+        synonyms = self._synonyms(ids.gather(1, sources), context)
+        # Every token gets a key (its position; an insertion just before the
+        # position it precedes); sorting the keys merges both in order.
+        keys = torch.cat(
+            [
+                torch.arange(width, device=ids.device).float().expand(n_rows, -1),
+                torch.where(used, before.float() - 0.5, float("inf")),
+            ],
+            dim=1,
+        )
+        tokens = torch.cat(
+            [
+                ids,
+                torch.where(used, synonyms, torch.full_like(synonyms, context.padding)),
+            ],
+            dim=1,
+        )
+        order = torch.argsort(keys, dim=1, stable=True)[:, :width]
+        return tokens.gather(1, order)
