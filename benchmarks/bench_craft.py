@@ -9,7 +9,8 @@ over ``--seeds`` seeds:
   Fashion-MNIST images, or digits without the data set) and a bidirectional
   LSTM over token ids (1,024 rows of up to 128 ids).
 - ``fashion``: the default CNN on Fashion-MNIST (60,000/10,000, batches of
-  64, at most 15 epochs, as ``bench_neural_network.py`` runs it) with and
+  64, at most 15 epochs as ``bench_neural_network.py`` runs it, or
+  ``--fashion-max-iter``; early stopping on a held-out tenth) with and
   without image augmentation (``--fashion-augmentations``): test accuracy,
   epochs run, seconds per epoch.
 - ``robustness``: test accuracy under the fast gradient method's attack
@@ -195,7 +196,7 @@ def bench_cost(repeats, quick):
 # -- Fashion-MNIST ---------------------------------------------------------------
 
 
-def bench_fashion(seeds, quick, augmentations):
+def bench_fashion(seeds, quick, augmentations, max_iter):
     torch.set_num_threads(1)
     data = _fashion(n_train=6000 if quick else None)
     if data is None:
@@ -209,7 +210,7 @@ def bench_fashion(seeds, quick, augmentations):
             clf = CNNClassifier(
                 image_shape=(1, 28, 28),
                 batch_size=64,
-                max_iter=3 if quick else 15,
+                max_iter=3 if quick else max_iter,
                 augmentation=augmentation,
                 random_state=seed,
             ).fit(X_train, y_train)
@@ -227,7 +228,7 @@ def bench_fashion(seeds, quick, augmentations):
             )
         )
     table(
-        f"Fashion-MNIST, default CNN, batches of 64, at most 15 epochs "
+        f"Fashion-MNIST, default CNN, batches of 64, at most {max_iter} epochs "
         f"({len(X_train)} train / {len(X_test)} test, seeds {list(seeds)})",
         rows,
         ["augmentation", "test acc", "range", "epochs", "s/epoch"],
@@ -415,6 +416,7 @@ def main():
     )
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--fashion-train", type=int, default=2000)
+    parser.add_argument("--fashion-max-iter", type=int, default=15)
     parser.add_argument(
         "--fashion-augmentations",
         nargs="+",
@@ -433,7 +435,7 @@ def main():
         sizes = [200] if quick else args.sizes
         bench_imdb(seeds, sizes, args.kinds, quick)
     if "fashion" in args.sections:
-        bench_fashion(seeds, quick, args.fashion_augmentations)
+        bench_fashion(seeds, quick, args.fashion_augmentations, args.fashion_max_iter)
     if "transformer" in args.sections:
         n_train, n_test = (40, 40) if quick else args.transformer_slice
         bench_transformer(

@@ -418,6 +418,16 @@ class PrefixTuning(nn.Module):
             projection_size,
         )
 
+    def get_input_embeddings(self):
+        """The input embedding layer of the wrapped model.
+
+        Returns
+        -------
+        embedding : nn.Module
+            The layer that embeds the input token ids.
+        """
+        return self.model.get_input_embeddings()
+
     def forward(self, *args, **kwargs):
         """Run the model with the current prefixes in its attention layers.
 

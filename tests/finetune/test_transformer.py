@@ -582,3 +582,16 @@ def test_transformer_augmentation_callable_reads_and_returns_raw_text():
     with pytest.raises(ValueError, match="must return a list of 8 texts"):
         wrong.fit(TEXTS, LABELS)
     assert not hasattr(wrong, "net_")
+
+
+@pytest.mark.parametrize("peft_method", sorted(METHODS))
+def test_every_peft_method_trains_adversarially_on_its_word_embeddings(peft_method):
+    """Check that FGM and the token operations work with every method."""
+    clf = TransformerClassifier(
+        peft_method=peft_method,
+        adversarial="fgm",
+        augmentation=["swap", "synonym"],
+        **FAST,
+    ).fit(TEXTS, LABELS)
+    assert np.isfinite(clf.history_[0]["train_loss"])
+    assert clf.predict(TEXTS).shape == LABELS.shape
