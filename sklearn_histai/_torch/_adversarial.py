@@ -33,7 +33,7 @@ def normalized(gradients, epsilon):
     gradients : list of tensor of shape (n_rows, ...)
         The gradient of the loss with respect to the perturbed tensors; a
         row's norm is taken over all of them together.
-    epsilon : float
+    epsilon : float or tensor of shape (n_rows,)
         The norm of each row of the result.
 
     Returns
@@ -60,10 +60,11 @@ class _Site:
         self.layer = layer
         self.outputs = []
         self.deltas = None
+        self.radius_scale = None
 
     @contextlib.contextmanager
     def capturing(self):
-        self.outputs, self.deltas = [], None
+        self.outputs, self.deltas, self.radius_scale = [], None, None
         with self._hooked():
             yield
 
@@ -82,6 +83,20 @@ class _Site:
             handle.remove()
 
     def _hook(self, module, inputs, output):
+        if self.deltas is None and _mean_bag(module, inputs):
+            # A mean-pooled bag is perturbed as its tokens would be: for a
+            # radius epsilon over the embeddings of a row's n tokens, the
+            # strongest perturbation moves their mean by epsilon / sqrt(n)
+            # (Miyato et al. perturb the embeddings of every token).
+            ids = inputs[0]
+            n_tokens = ids.shape[1]
+            if module.padding_idx is not None:
+                n_tokens = (ids != module.padding_idx).sum(dim=1)
+            self.radius_scale = (
+                torch.as_tensor(n_tokens, dtype=torch.float32, device=ids.device)
+                .clamp(min=1)
+                .rsqrt()
+            )
         if self.deltas is None:
             if output.requires_grad:
                 output.retain_grad()
@@ -93,6 +108,16 @@ class _Site:
         perturbed = output + delta.to(output.dtype)
         self.outputs.append(perturbed)
         return perturbed
+
+
+def _mean_bag(module, inputs):
+    """Whether ``module`` averages bags of token embeddings given as rows of ids."""
+    return (
+        isinstance(module, torch.nn.EmbeddingBag)
+        and module.mode == "mean"
+        and len(inputs) == 1
+        and inputs[0].ndim == 2
+    )
 
 
 class Perturbation:
@@ -110,7 +135,11 @@ class Perturbation:
     steps : int
         PGD's steps.
     layer : nn.Module or None
-        The layer whose output is perturbed; None perturbs the input.
+        The layer whose output is perturbed; None perturbs the input. The
+        mean of a bag of ``n`` token embeddings (``nn.EmbeddingBag``) is
+        perturbed by at most ``epsilon / sqrt(n)``: the most that a
+        perturbation of radius ``epsilon`` of the ``n`` embeddings moves
+        their mean.
     padding : float or None
         A padding value of float input, whose positions are not perturbed.
     """
@@ -164,10 +193,13 @@ class Perturbation:
                 "does not take part in the loss."
             )
         gradients = self._mask(gradients, X)
+        epsilon = self.epsilon
+        if self.site is not None and self.site.radius_scale is not None:
+            epsilon = epsilon * self.site.radius_scale
         if self.method == "fgm":
-            return normalized(gradients, self.epsilon)
-        step = 2.5 * self.epsilon / self.steps
-        deltas = projected(normalized(gradients, step), self.epsilon)
+            return normalized(gradients, epsilon)
+        step = 2.5 * epsilon / self.steps
+        deltas = projected(normalized(gradients, step), epsilon)
         for _ in range(self.steps - 1):
             deltas = [d.detach().requires_grad_(True) for d in deltas]
             _, loss = self.perturbed_pass(forward, X, deltas)
@@ -179,9 +211,7 @@ class Perturbation:
                 for d, g in zip(deltas, gradients)
             ]
             moves = normalized(self._mask(gradients, X), step)
-            deltas = projected(
-                [d.detach() + m for d, m in zip(deltas, moves)], self.epsilon
-            )
+            deltas = projected([d.detach() + m for d, m in zip(deltas, moves)], epsilon)
         return [d.detach() for d in deltas]
 
 

@@ -262,6 +262,29 @@ def test_perturbation_of_embeddings_has_row_norm_epsilon():
         assert not embedding._forward_hooks  # the hook lives for one pass
 
 
+@pytest.mark.parametrize("method", ["fgm", "pgd"])
+def test_perturbation_of_a_mean_bag_is_that_of_its_tokens(method):
+    """Check that a bag's mean moves by epsilon / sqrt(its number of tokens)."""
+    torch.manual_seed(0)
+    bag = torch.nn.EmbeddingBag(10, 4, mode="mean", padding_idx=0)
+    head = torch.nn.Linear(4, 2)
+
+    def forward(ids):
+        output = head(bag(ids))
+        return output, F.cross_entropy(output, torch.tensor([0, 1]))
+
+    ids = torch.tensor([[1, 2, 3, 4], [5, 6, 0, 0]])  # 4 and 2 tokens
+    perturbation = Perturbation(method, 0.6, 4, layer=bag)
+    _, loss, gradients = perturbation.clean_pass(forward, ids)
+    loss.backward()
+    (delta,) = perturbation.attack(forward, ids, gradients())
+    norms = delta.norm(dim=1).numpy()
+    if method == "fgm":
+        assert_allclose(norms, [0.6 / 2, 0.6 / np.sqrt(2)], rtol=1e-5)
+    else:
+        assert np.all(norms <= np.array([0.3, 0.6 / np.sqrt(2)]) + 1e-6)
+
+
 def test_perturbation_leaves_the_padding_of_float_sequences():
     """Check that perturbations of padded float sequences are zero at the padding."""
     X = torch.tensor([[1.0, 2.0, -9.0, -9.0], [3.0, 1.0, 2.0, -9.0]])
