@@ -21,8 +21,9 @@ over ``--seeds`` seeds:
 - ``imdb``: small-data text classification on IMDB (the first ``--n-train``
   reviews of ``load_imdb("train")``, tested on the 5,000 reviews of
   ``load_imdb("test")``) for the "embedding" and "cnn" kinds of
-  :func:`~sklearn_histai.text.make_text_classifier`: as is, with the four
-  EDA operations (Wei & Zou, 2019) and with FGM training on the embeddings.
+  :func:`~sklearn_histai.text.make_text_classifier`: as is, with
+  ``augmentation="eda"`` (Wei & Zou, 2019: one of the four operations per
+  review, or none) and with FGM training on the embeddings.
 - ``transformer``: the LoRA transformer (the default ``TransformerClassifier``)
   with and without FGM on its word embeddings, on a slice of IMDB
   (``--transformer-slice``, the last ``--max-length`` tokens of each review).
@@ -54,7 +55,7 @@ from sklearn_histai.neural_network import (
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 warnings.filterwarnings("ignore", message=".*did not fit the data.*")
 
-EDA = ["synonym", "insertion", "swap", "deletion"]
+EDA = "eda"
 
 
 def table(title, rows, columns):
@@ -167,7 +168,7 @@ def bench_cost(repeats, quick):
             y_tok,
             [
                 ("max_grad_norm=1", dict(max_grad_norm=1.0)),
-                ("EDA (4 operations)", dict(augmentation=EDA)),
+                ('augmentation="eda"', dict(augmentation=EDA)),
                 ('adversarial="fgm"', dict(adversarial="fgm")),
                 ('adversarial="pgd" (3 steps)', dict(adversarial="pgd")),
             ],
@@ -309,7 +310,7 @@ def bench_robustness(quick, fashion_train):
 # -- IMDB --------------------------------------------------------------------------
 
 
-def bench_imdb(seeds, sizes, kinds, quick):
+def bench_imdb(seeds, sizes, kinds, quick, chosen):
     from sklearn_histai.datasets import load_imdb
     from sklearn_histai.text import make_text_classifier
 
@@ -323,6 +324,7 @@ def bench_imdb(seeds, sizes, kinds, quick):
         ("EDA", {"classifier__augmentation": EDA}),
         ("fgm", {"classifier__adversarial": "fgm"}),
     ]
+    settings = [setting for setting in settings if setting[0] in chosen]
     rows = []
     for n_train in sizes:
         X, y = X_all[:n_train], y_all[:n_train]
@@ -357,7 +359,9 @@ def bench_imdb(seeds, sizes, kinds, quick):
     )
 
 
-def bench_transformer(seeds, n_train, n_test, max_length, epochs):
+def bench_transformer(
+    seeds, n_train, n_test, max_length, epochs, epsilons, baseline=True
+):
     from sklearn_histai.datasets import load_imdb
     from sklearn_histai.finetune import TransformerClassifier
 
@@ -367,7 +371,11 @@ def bench_transformer(seeds, n_train, n_test, max_length, epochs):
     X, y = X[:n_train], y[:n_train]
     X_test, y_test = X_test[:n_test], y_test[:n_test]
     rows = []
-    for label, params in [("none", {}), ("fgm", dict(adversarial="fgm"))]:
+    settings = ([("none", {})] if baseline else []) + [
+        (f"fgm, eps={eps:g}", dict(adversarial="fgm", adversarial_epsilon=eps))
+        for eps in epsilons
+    ]
+    for label, params in settings:
         scores, seconds = [], []
         for seed in seeds:
             clf = TransformerClassifier(
@@ -412,6 +420,12 @@ def main():
     parser.add_argument("--sizes", type=int, nargs="+", default=[500, 2000])
     parser.add_argument("--kinds", nargs="+", default=["embedding", "cnn"])
     parser.add_argument(
+        "--imdb-settings",
+        nargs="+",
+        default=["none", "EDA", "fgm"],
+        choices=["none", "EDA", "fgm"],
+    )
+    parser.add_argument(
         "--transformer-slice", type=int, nargs=2, default=[400, 300], metavar="N"
     )
     parser.add_argument("--max-length", type=int, default=128)
@@ -424,6 +438,15 @@ def main():
         help="augmentations of the Fashion-MNIST section; + joins names",
     )
     parser.add_argument("--transformer-epochs", type=int, default=3)
+    parser.add_argument(
+        "--transformer-epsilons", type=float, nargs="+", default=[0.2, 1.0]
+    )
+    parser.add_argument(
+        "--transformer-baseline",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also fit the transformer without adversarial training",
+    )
     args = parser.parse_args()
     quick = args.quick
     seeds = args.seeds[:1] if quick else args.seeds
@@ -433,7 +456,7 @@ def main():
         bench_robustness(quick, args.fashion_train)
     if "imdb" in args.sections:
         sizes = [200] if quick else args.sizes
-        bench_imdb(seeds, sizes, args.kinds, quick)
+        bench_imdb(seeds, sizes, args.kinds, quick, args.imdb_settings)
     if "fashion" in args.sections:
         bench_fashion(seeds, quick, args.fashion_augmentations, args.fashion_max_iter)
     if "transformer" in args.sections:
@@ -444,6 +467,8 @@ def main():
             n_test,
             args.max_length,
             1 if quick else args.transformer_epochs,
+            args.transformer_epsilons,
+            args.transformer_baseline,
         )
 
 

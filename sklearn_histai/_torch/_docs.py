@@ -20,7 +20,9 @@ default=None
         a list of them, applied in order. Names: "shift", "flip", "rotate"
         (images: ``image_shape`` set), "noise", "mixup" (numeric rows,
         sequences and images), "deletion", "swap", "insertion", "synonym"
-        (token ids and texts: the operations of Wei & Zou, 2019). A
+        (token ids and texts: the operations of Wei & Zou, 2019, each on
+        every row) and "eda" (one of the four per row, or none, as Wei &
+        Zou train). A
         callable maps the batch tensor to one of the same shape; for
         raw-text estimators it maps a list of texts to a list of texts
         (e.g. back-translation): the texts as the tokenizer reads them,

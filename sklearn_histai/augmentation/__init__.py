@@ -11,6 +11,7 @@ from sklearn_histai.augmentation._base import (
     Augmentation,
     AugmentationContext,
 )
+from sklearn_histai.augmentation._choice import EDA, RandomChoice
 from sklearn_histai.augmentation._image import (
     HorizontalFlip,
     RandomRotation,
@@ -34,6 +35,7 @@ AUGMENTATIONS = {
     "swap": RandomSwap,
     "insertion": RandomInsertion,
     "synonym": SynonymReplacement,
+    "eda": EDA,
 }
 
 __all__ = [
@@ -41,9 +43,11 @@ __all__ = [
     "INPUT_KINDS",
     "Augmentation",
     "AugmentationContext",
+    "EDA",
     "GaussianNoise",
     "HorizontalFlip",
     "Mixup",
+    "RandomChoice",
     "RandomDeletion",
     "RandomInsertion",
     "RandomRotation",

@@ -7,11 +7,14 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from sklearn_histai.augmentation import (
     AUGMENTATIONS,
+    EDA,
     INPUT_KINDS,
     Augmentation,
     AugmentationContext,
     GaussianNoise,
     HorizontalFlip,
+    Mixup,
+    RandomChoice,
     RandomDeletion,
     RandomInsertion,
     RandomRotation,
@@ -230,9 +233,10 @@ def test_resolve_names_instances_and_callables():
     assert resolved[0] == GaussianNoise() and resolved[1].std == 0.3
     assert resolved[2].function is abs
     for name, cls in AUGMENTATIONS.items():
-        assert issubclass(cls, Augmentation) and cls.input_kinds <= set(INPUT_KINDS)
+        kinds = cls().input_kinds
+        assert issubclass(cls, Augmentation) and kinds <= set(INPUT_KINDS)
         for kind in INPUT_KINDS:
-            if kind in cls.input_kinds:
+            if kind in kinds:
                 assert resolve_augmentation(name, AUGMENTATIONS, kind) == [cls()]
             else:
                 with pytest.raises(ValueError, match=f"does not apply to {kind}"):
@@ -272,3 +276,53 @@ def test_augmentations_do_not_modify_the_batch_in_place():
         op.augment(images, NO_TARGETS, ctx)
         assert torch.equal(images, before)
     assert np.isfinite(images.numpy()).all()
+
+
+def test_random_choice_edits_each_row_with_one_operation_or_none():
+    """Check that each row is one operation's output, or untouched with 1 - p."""
+    torch.manual_seed(0)
+    ids = torch.tensor([[5, 6, 7, 8, 9, 0]] * 2000)
+    context = _token_context()
+    flipped_order = RandomSwap(p=1.0)
+    choice = RandomChoice([RandomDeletion(p=1.0), flipped_order], p=0.5)
+    out, _ = choice.augment(ids, NO_TARGETS, context)
+    untouched = (out == ids).all(dim=1)
+    deleted = (out != 0).sum(dim=1) == 1
+    swapped = ~untouched & ~deleted
+    assert 0.45 < untouched.float().mean() < 0.55
+    assert 0.2 < deleted.float().mean() < 0.3 and 0.2 < swapped.float().mean() < 0.3
+    # A swapped row keeps its tokens.
+    assert_array_equal(
+        out[swapped].sort(dim=1).values.numpy(), ids[swapped].sort(dim=1).values.numpy()
+    )
+
+
+def test_random_choice_rejects_augmentations_that_change_the_targets():
+    """Check that mixup inside a choice raises, and so does an empty choice."""
+    X, y = torch.rand(4, 3), torch.arange(4.0)
+    with pytest.raises(ValueError, match="changes the targets"):
+        RandomChoice([Mixup()]).augment(X, (y, None), AugmentationContext("tabular"))
+    with pytest.raises(ValueError, match="non-empty list"):
+        resolve_augmentation(RandomChoice([]), AUGMENTATIONS, "tokens")
+
+
+def test_eda_keeps_about_half_the_rows_and_the_encoding_in_step():
+    """Check EDA's share of untouched rows, on ids and on a tokenizer encoding."""
+    torch.manual_seed(0)
+    table = _neighbour_table()
+    context = AugmentationContext(
+        "text",
+        padding=0,
+        protected_ids=(101, 102),
+        embedding_table=lambda: table,
+        candidate_ids=torch.tensor([4, 5, 6, 7]),
+    )
+    encoding = {
+        "input_ids": torch.tensor([[101, 4, 5, 6, 7, 4, 5, 6, 7, 102, 0, 0]] * 1000),
+        "attention_mask": torch.tensor([[1] * 10 + [0, 0]] * 1000),
+    }
+    out, _ = EDA(alpha=0.2).augment(encoding, NO_TARGETS, context)
+    same = (out["input_ids"] == encoding["input_ids"]).all(dim=1).float().mean()
+    assert 0.45 < same < 0.6  # untouched, or swapped into the same order
+    assert_array_equal(out["attention_mask"].numpy(), (out["input_ids"] != 0).numpy())
+    assert EDA() == EDA() and EDA(alpha=0.2) != EDA()
