@@ -27,6 +27,13 @@ default="linear"
         "warmup_fraction": """warmup_fraction : float, default=0.1
         Fraction of the training steps over which the learning rate rises
         linearly from 0 to ``learning_rate``.""",
+        "adversarial_epsilon": """adversarial_epsilon : float, default=0.2
+        The L2 norm of each text's adversarial perturbation of its word
+        embeddings ("fgm"), or its largest norm ("pgd"). A pretrained
+        encoder's word embeddings have norms near 1 (about 1.1 per token
+        for all-MiniLM-L6-v2), so 0.2 moves a text of 128 tokens by under
+        2% of the norm of its embeddings, the ratio of Miyato et al.
+        (2017); on IMDB, 1.0 kept LoRA from learning at all.""",
         "num_threads": """num_threads : int or "auto", default="auto"
         Intra-op threads torch may use during ``fit`` and ``predict``;
         "auto" keeps torch's setting. Restored afterwards.""",
