@@ -6,11 +6,14 @@ through a forward hook that exists only while a perturbed pass runs.
 """
 
 import contextlib
+import numbers
 
 import numpy as np
 import torch
 from sklearn.base import is_classifier
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
+
+from sklearn_histai._torch._runtime import module_dtype, to_device
 
 _TINY = 1e-12
 
@@ -270,9 +273,9 @@ def adversarial_examples(estimator, X, y, *, method="fgm", epsilon=1.0, steps=3)
     check_is_fitted(estimator)
     if method not in ("fgm", "pgd"):
         raise ValueError(f'method must be "fgm" or "pgd"; got {method!r}.')
-    if not (isinstance(epsilon, int | float) and epsilon > 0):
+    if not (isinstance(epsilon, numbers.Real) and epsilon > 0):
         raise ValueError(f"epsilon must be a positive number; got {epsilon!r}.")
-    if not (isinstance(steps, int) and steps >= 1):
+    if not (isinstance(steps, numbers.Integral) and steps >= 1):
         raise ValueError(f"steps must be a positive integer; got {steps!r}.")
     kind = estimator._input_kind()
     if kind not in _CONTINUOUS:
@@ -295,7 +298,7 @@ def adversarial_examples(estimator, X, y, *, method="fgm", epsilon=1.0, steps=3)
         targets = torch.from_numpy((y2d - estimator.y_mean_) / estimator.y_scale_)
     net = estimator.net_
     module = net.module_
-    dtype = next(module.parameters()).dtype
+    dtype = module_dtype(module)
     inputs = estimator._to_tensors(X, dtype)
     if targets.is_floating_point():
         targets = targets.to(dtype)
@@ -308,8 +311,8 @@ def adversarial_examples(estimator, X, y, *, method="fgm", epsilon=1.0, steps=3)
     try:
         for start in range(0, len(inputs), estimator._predict_chunk_size):
             rows = slice(start, start + estimator._predict_chunk_size)
-            batch = inputs[rows].to(net.device)
-            batch_targets = (targets[rows].to(net.device), None)
+            batch = to_device(inputs[rows], net.device)
+            batch_targets = (to_device(targets[rows], net.device), None)
 
             def forward(values, batch_targets=batch_targets):
                 output = module(values)

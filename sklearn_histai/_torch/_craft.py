@@ -33,12 +33,7 @@ def augmentation_context(estimator, inputs, module):
     if kind == "image":
         context["image_shape"] = tuple(estimator.image_shape)
     if kind in ("image", "tabular", "sequence"):
-        values = inputs.double()
-        if padding is not None:
-            values = values.masked_fill(inputs == padding, float("nan"))
-        mean = values.nanmean(dim=0, keepdim=True)
-        scale = ((values - mean) ** 2).nanmean(dim=0).sqrt()
-        context["feature_scale"] = torch.nan_to_num(scale).to(inputs.dtype)
+        context["feature_scale"] = _feature_scale(inputs, padding)
     if kind in ("tokens", "text"):
         ids = inputs["input_ids"] if isinstance(inputs, dict) else inputs
         context["protected_ids"] = estimator._protected_ids()
@@ -55,6 +50,16 @@ def augmentation_context(estimator, inputs, module):
             context["embedding_table"] = lambda: layer.weight
             context["table_is_fixed"] = not layer.weight.requires_grad
     return AugmentationContext(kind, **context)
+
+
+def _feature_scale(inputs, padding):
+    """The standard deviation of each column of the training rows, padding left out."""
+    if padding is None:
+        variance, _ = torch.var_mean(inputs, dim=0, correction=0)
+        return variance.sqrt()
+    values = inputs.masked_fill(inputs == padding, float("nan"))
+    mean = values.nanmean(dim=0, keepdim=True)
+    return torch.nan_to_num(((values - mean) ** 2).nanmean(dim=0).sqrt())
 
 
 def make_perturbation(estimator, module):

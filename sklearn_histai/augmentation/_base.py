@@ -227,12 +227,10 @@ class AugmentationContext:
         mask : tensor of bool, of the shape of ``ids``
             True at padding and at the special ids.
         """
-        mask = torch.zeros_like(ids, dtype=torch.bool)
+        protected = list(self.protected_ids)
         if self.padding is not None:
-            mask |= ids == self.padding
-        for special in self.protected_ids:
-            mask |= ids == special
-        return mask
+            protected.append(self.padding)
+        return torch.isin(ids, torch.tensor(protected, dtype=ids.dtype).to(ids.device))
 
 
 def _nearest(table, candidates, n_neighbors, device, chunk=2048):

@@ -91,15 +91,11 @@ class RandomChoice(Augmentation):
                     "targets; apply it outside the choice."
                 )
             variants.append(augmented)
-        rows = len(y[0]) if y[0] is not None else len(next(iter(_tensors(X))))
-        device = next(iter(_tensors(X))).device
+        first = next(iter(X.values())) if isinstance(X, dict) else X
+        rows, device = len(first), first.device
         chosen = torch.randint(1, len(variants), (rows,), device=device)
         chosen = torch.where(torch.rand(rows, device=device) < self.p, chosen, 0)
         return _select(chosen, variants), y
-
-
-def _tensors(X):
-    return X.values() if isinstance(X, dict) else [X]
 
 
 class EDA(RandomChoice):

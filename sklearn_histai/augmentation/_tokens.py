@@ -48,10 +48,6 @@ class _TokenOperation(Augmentation):
             )
 
 
-def _editable_count(editable):
-    return editable.sum(dim=1)
-
-
 def _random_editable(editable):
     """One random editable position per row (0 in rows without one)."""
     weights = editable.float()
@@ -69,7 +65,7 @@ def _random_order(editable):
 
 def _operations(p, editable):
     """How many times to apply an operation to each row: ``p`` of its tokens, ≥ 1."""
-    count = _editable_count(editable)
+    count = editable.sum(dim=1)
     return torch.where(
         count > 0, torch.clamp((p * count.float()).round().long(), min=1), 0
     )
