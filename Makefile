@@ -56,6 +56,7 @@ docs: install
 test: lint unit docs
 
 benchmarks: install
+	$(BIN)/python -m pip install --quiet -e ".[rules]"
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
 
 clean:

@@ -82,7 +82,14 @@ def test_estimator_declares_its_history(name, cls):
     """Check that every estimator declares the history the comparison reads."""
     history = get_history(cls)
     assert history is not None, f"{name} has no _history"
-    assert history.era in {"classical", "neural", "text", "pretrained"}
+    assert history.era in {
+        "symbolic",
+        "classical",
+        "neural",
+        "text",
+        "attention",
+        "pretrained",
+    }
     assert 1700 < history.year < 2100
 
 

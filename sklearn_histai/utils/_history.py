@@ -13,7 +13,7 @@ class ModelHistory:
 
     Parameters
     ----------
-    era : {"classical", "neural", "text", "pretrained"}
+    era : {"symbolic", "classical", "neural", "text", "attention", "pretrained"}
         The era of machine learning the model belongs to.
     year : int
         The year the method was introduced.
