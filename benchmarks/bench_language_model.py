@@ -51,7 +51,11 @@ import warnings
 import numpy as np
 
 from sklearn_histai.datasets import load_penn_treebank
-from sklearn_histai.text import LSTMLanguageModel, NGramLanguageModel
+from sklearn_histai.text import (
+    LSTMLanguageModel,
+    NGramLanguageModel,
+    TransformerLanguageModel,
+)
 
 PUBLISHED = {"KN 5-gram": 141.2, "LSTM 2x200": 114.5}
 
@@ -179,6 +183,70 @@ def bench_lstm(data, args):
     ]
 
 
+def bench_transformer(data, args):
+    """Train the causal Transformer in one ``fit``, as the LSTM is trained.
+
+    Rows are the training sentences packed into rows of at most
+    ``--context`` tokens (the model's context length), and the valid and
+    test streams are scored with windows that overlap by half.
+    """
+    train = pack(data["train"], args.context - 2)
+    if args.train_rows:
+        train = train[: args.train_rows]
+    valid, test = stream(data["valid"]), stream(data["test"])
+    model = TransformerLanguageModel(
+        d_model=args.d_model,
+        num_heads=args.heads,
+        num_layers=args.layers,
+        dropout=args.transformer_dropout,
+        context_length=args.context,
+        softmax=args.softmax,
+        tie_weights=args.softmax == "full",
+        batch_size=args.batch_size,
+        optimizer="adamw",
+        weight_decay=args.weight_decay,
+        learning_rate=args.transformer_learning_rate,
+        lr_schedule=args.lr_schedule,
+        warmup_fraction=args.transformer_warmup,
+        max_iter=args.epochs,
+        early_stopping=False,
+        num_threads=args.threads,
+        verbose=1,
+        random_state=0,
+    )
+    print(
+        f"Transformer: {len(train)} training rows of <= {args.context} tokens, "
+        f"{model.get_params()}",
+        flush=True,
+    )
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(train)
+    fit_seconds = time.perf_counter() - start
+    valid_perplexity = model.perplexity(valid)
+    start = time.perf_counter()
+    test_perplexity = model.perplexity(test)
+    seconds = time.perf_counter() - start
+    print(
+        f"after {model.n_iter_} epochs: train loss {model.loss_curve_[-1]:.3f}, "
+        f"valid ppl {valid_perplexity:.2f}, test ppl {test_perplexity:.2f}, "
+        f"fit {fit_seconds / 60:.1f} min, "
+        f"{fit_seconds / model.n_iter_:.0f} s per epoch",
+        flush=True,
+    )
+    return [
+        (
+            f"Transformer {args.layers}x{args.d_model} ({args.softmax} softmax)",
+            "stream",
+            test_perplexity,
+            fit_seconds,
+            seconds,
+            valid_perplexity,
+        )
+    ]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a small slice")
@@ -200,6 +268,17 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--save", default=None, help="pickle of the trained LSTM")
     parser.add_argument("--no-ngram", action="store_true")
+    parser.add_argument(
+        "--transformer", action="store_true", help="train the Transformer too"
+    )
+    parser.add_argument("--d-model", type=int, default=200)
+    parser.add_argument("--heads", type=int, default=4)
+    parser.add_argument("--layers", type=int, default=2)
+    parser.add_argument("--context", type=int, default=128)
+    parser.add_argument("--transformer-dropout", type=float, default=0.2)
+    parser.add_argument("--transformer-learning-rate", type=float, default=1e-3)
+    parser.add_argument("--transformer-warmup", type=float, default=0.02)
+    parser.add_argument("--weight-decay", type=float, default=0.01)
     args = parser.parse_args()
 
     data = load(args.quick)
@@ -213,6 +292,8 @@ def main():
         rows += bench_ngram(data, (3, 4, 5), 1 if args.lstm else args.repeats)
     if args.lstm:
         rows += bench_lstm(data, args)
+    if args.transformer:
+        rows += bench_transformer(data, args)
 
     print()
     print(
@@ -227,13 +308,14 @@ def main():
             f"{fit_s:8.1f} {score_s:8.2f}"
         )
     kn = [r for r in rows if r[0] == "KN 5-gram"]
-    lstm = [r for r in rows if r[0].startswith("LSTM")]
-    if kn and lstm:
-        stream_kn = [r for r in kn if r[1] == "stream"][0]
-        print(
-            f"\nLSTM / KN 5-gram perplexity ratio (stream): "
-            f"{lstm[0][2] / stream_kn[2]:.3f}"
-        )
+    stream_kn = [r for r in kn if r[1] == "stream"]
+    for prefix in ("LSTM", "Transformer"):
+        neural = [r for r in rows if r[0].startswith(prefix)]
+        if stream_kn and neural:
+            print(
+                f"\n{prefix} / KN 5-gram perplexity ratio (stream): "
+                f"{neural[0][2] / stream_kn[0][2]:.3f}"
+            )
 
 
 if __name__ == "__main__":

@@ -65,7 +65,7 @@ from sklearn_histai.text import TextTokenizer, make_text_classifier
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
-NEURAL_KINDS = ("embedding", "rnn", "lstm", "cnn")
+NEURAL_KINDS = ("embedding", "rnn", "lstm", "cnn", "transformer")
 
 
 def make_glove_classifier(kind, X_train):

@@ -9,6 +9,7 @@ from sklearn.base import clone
 # speed-related settings (sizes, epochs) and nothing else.
 FAST_PARAMS = {
     "LSTMLanguageModel": {"embedding_dim": 16, "hidden_size": 16, "max_iter": 20},
+    "TransformerLanguageModel": {"d_model": 16, "max_iter": 20},
 }
 
 # Parameters for a single check, each with the reason scikit-learn itself
@@ -36,6 +37,8 @@ PER_CHECK_PARAMS = {
         "RNNClassifier",
         "RNNRegressor",
         "SequenceTagger",
+        "TransformerEncoderClassifier",
+        "TransformerEncoderRegressor",
     ]
 }
 # Word2Vec reads X as token ids and skips ids 0 and 1 (TextTokenizer's

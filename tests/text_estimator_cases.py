@@ -62,6 +62,7 @@ _FAST_MODELS = {
     "rnn": {"embedding_dim": 8, "hidden_size": 8},
     "lstm": {"embedding_dim": 8, "hidden_size": 8},
     "cnn": {"embedding_dim": 8, "num_filters": 4, "filter_sizes": (2, 3)},
+    "transformer": {"d_model": 8, "num_heads": 2, "dim_feedforward": 16},
 }
 
 
@@ -114,10 +115,26 @@ def _sequence_tagger_on_text():
 def _language_model_on_text(kind):
     from sklearn.pipeline import make_pipeline
 
-    from sklearn_histai.text import LSTMLanguageModel, NGramLanguageModel
+    from sklearn_histai.text import (
+        LSTMLanguageModel,
+        NGramLanguageModel,
+        TransformerLanguageModel,
+    )
 
     if kind == "ngram":
         return make_pipeline(_text_tokenizer(), NGramLanguageModel(order=2))
+    if kind == "transformer":
+        return make_pipeline(
+            _text_tokenizer(),
+            TransformerLanguageModel(
+                d_model=8,
+                num_heads=2,
+                num_layers=1,
+                max_iter=3,
+                early_stopping=False,
+                random_state=0,
+            ),
+        )
     return make_pipeline(
         _text_tokenizer(),
         LSTMLanguageModel(
@@ -160,6 +177,10 @@ TEXT_ESTIMATORS = {
         partial(_text_classifier, "cnn"),
         {**_NETWORK_GRID, "classifier__num_filters": [2, 4]},
     ),
+    "make_text_classifier(transformer)": TextEstimatorCase(
+        partial(_text_classifier, "transformer"),
+        {**_NETWORK_GRID, "classifier__pooling": ["mean", "cls"]},
+    ),
     "Word2Vec(text)": TextEstimatorCase(
         _word2vec_on_text,
         {"texttokenizer__max_length": [8, 16], "word2vec__pooling": ["mean", "tfidf"]},
@@ -177,6 +198,14 @@ TEXT_ESTIMATORS = {
     "LSTMLanguageModel(text)": TextEstimatorCase(
         partial(_language_model_on_text, "lstm"),
         {"texttokenizer__max_length": [8, 16], "lstmlanguagemodel__hidden_size": [4]},
+        supervised=False,
+    ),
+    "TransformerLanguageModel(text)": TextEstimatorCase(
+        partial(_language_model_on_text, "transformer"),
+        {
+            "texttokenizer__max_length": [8, 16],
+            "transformerlanguagemodel__positions": ["learned", "sinusoidal"],
+        },
         supervised=False,
     ),
 }

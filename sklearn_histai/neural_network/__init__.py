@@ -1,4 +1,4 @@
-"""Neural estimators trained through skorch: feed-forward, CNN, RNN and LSTM."""
+"""Neural estimators trained through skorch: MLP, CNN, RNN, LSTM, Transformer."""
 
 from sklearn_histai._torch._adversarial import adversarial_examples
 from sklearn_histai.neural_network._cnn import CNNClassifier, CNNRegressor
@@ -12,6 +12,10 @@ from sklearn_histai.neural_network._recurrent import (
     RNNClassifier,
     RNNRegressor,
 )
+from sklearn_histai.neural_network._transformer import (
+    TransformerEncoderClassifier,
+    TransformerEncoderRegressor,
+)
 
 __all__ = [
     "CNNClassifier",
@@ -22,5 +26,7 @@ __all__ = [
     "LSTMRegressor",
     "RNNClassifier",
     "RNNRegressor",
+    "TransformerEncoderClassifier",
+    "TransformerEncoderRegressor",
     "adversarial_examples",
 ]

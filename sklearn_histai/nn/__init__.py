@@ -11,7 +11,11 @@ from sklearn_histai.nn._adapters import (
 from sklearn_histai.nn._cnn import LeNet
 from sklearn_histai.nn._embedding_bag import EmbeddingBagNet
 from sklearn_histai.nn._encoder import EncoderWithHead
-from sklearn_histai.nn._language_model import LSTMLanguageNet, SequenceNLL
+from sklearn_histai.nn._language_model import (
+    LSTMLanguageNet,
+    SequenceNLL,
+    TokenSoftmax,
+)
 from sklearn_histai.nn._mlp import MLP
 from sklearn_histai.nn._recurrent import (
     RecurrentNet,
@@ -28,6 +32,13 @@ from sklearn_histai.nn._tagger import (
     crf_viterbi,
 )
 from sklearn_histai.nn._text_cnn import TextCNN
+from sklearn_histai.nn._transformer import (
+    CausalTransformerNet,
+    MultiHeadSelfAttention,
+    TransformerBlock,
+    TransformerEncoderNet,
+    sinusoidal_positions,
+)
 from sklearn_histai.nn._word2vec import (
     NegativeSamplingLoss,
     Word2VecCorpus,
@@ -39,12 +50,14 @@ __all__ = [
     "BiLSTMTagger",
     "BottleneckAdapter",
     "CRFNegLogLikelihood",
+    "CausalTransformerNet",
     "CharCNN",
     "EmbeddingBagNet",
     "EncoderWithHead",
     "LSTMLanguageNet",
     "LeNet",
     "LinearWithAdapter",
+    "MultiHeadSelfAttention",
     "NegativeSamplingLoss",
     "PrefixEncoder",
     "PrefixSelfAttention",
@@ -54,6 +67,9 @@ __all__ = [
     "StackedRecurrence",
     "TextCNN",
     "TokenCrossEntropy",
+    "TokenSoftmax",
+    "TransformerBlock",
+    "TransformerEncoderNet",
     "Word2VecCorpus",
     "Word2VecNet",
     "add_bottleneck_adapters",
@@ -61,4 +77,5 @@ __all__ = [
     "crf_marginals",
     "crf_viterbi",
     "sequence_lengths",
+    "sinusoidal_positions",
 ]

@@ -5,6 +5,136 @@ import torch.nn.functional as F
 from torch import nn
 
 
+class TokenSoftmax(nn.Module):
+    """The output layer of a language model: a full or adaptive softmax over ids.
+
+    Parameters
+    ----------
+    input_size : int
+        Size of the features it reads.
+    vocab_size : int
+        Number of ids, padding and specials included.
+    padding_idx : int, default=0
+        The padding id: its targets score zero.
+    excluded_ids : sequence of int, default=(0,)
+        Ids that are never predicted (padding, the start symbol): the full
+        softmax gives them probability zero.
+    adaptive_cutoffs : sequence of int or None, default=None
+        None for a full softmax (a linear layer, which may share the
+        embedding matrix); else the cluster boundaries of an adaptive
+        softmax (Grave et al., 2017) over the ids ranked by ``token_order``.
+        It is exact (normalised) but much cheaper for large vocabularies.
+    token_order : sequence of int or None, default=None
+        The ids from the most to the least frequent (adaptive softmax only);
+        None keeps the id order.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_histai.nn import TokenSoftmax
+    >>> softmax = TokenSoftmax(8, vocab_size=10, adaptive_cutoffs=[4])
+    >>> log_probs = softmax.log_probs(torch.randn(2, 3, 8))
+    >>> log_probs.shape
+    torch.Size([2, 3, 10])
+    >>> torch.allclose(log_probs.exp().sum(dim=-1), torch.ones(2, 3))
+    True
+    """
+
+    def __init__(
+        self,
+        input_size,
+        vocab_size,
+        padding_idx=0,
+        excluded_ids=(0,),
+        adaptive_cutoffs=None,
+        token_order=None,
+    ):
+        super().__init__()
+        self.padding_idx = padding_idx
+        self.decoder = None
+        self.adaptive = None
+        if adaptive_cutoffs is None:
+            self.decoder = nn.Linear(input_size, vocab_size)
+        else:
+            self.adaptive = nn.AdaptiveLogSoftmaxWithLoss(
+                input_size, vocab_size, list(adaptive_cutoffs), div_value=4.0
+            )
+        # Adding -inf to the bias of excluded ids costs a vector, not a
+        # pass over the (steps, vocabulary) logits.
+        excluded = torch.zeros(vocab_size)
+        excluded[list(excluded_ids)] = float("-inf")
+        self.register_buffer("excluded", excluded, persistent=False)
+        order = torch.arange(vocab_size) if token_order is None else token_order
+        order = torch.as_tensor(order, dtype=torch.long)
+        rank = torch.empty_like(order)
+        rank[order] = torch.arange(vocab_size)
+        self.register_buffer("order", order, persistent=False)
+        self.register_buffer("rank", rank, persistent=False)
+
+    def _logits(self, features):
+        logits = F.linear(
+            features, self.decoder.weight, self.decoder.bias + self.excluded
+        )
+        if logits.dtype in (torch.float16, torch.bfloat16):
+            # Autocast: the softmax over the vocabulary needs float32's range.
+            logits = logits.float()
+        return logits
+
+    def log_probs(self, features):
+        """Log-probabilities of every id.
+
+        Parameters
+        ----------
+        features : tensor of shape (..., input_size)
+            What the network computed before the output layer.
+
+        Returns
+        -------
+        log_probs : tensor of shape (..., vocab_size)
+            The log-probability of each id being the next token; ``-inf`` at
+            the ``excluded_ids`` (full softmax).
+        """
+        if self.adaptive is None:
+            return torch.log_softmax(self._logits(features), dim=-1)
+        flat = features.reshape(-1, features.shape[-1])
+        if flat.dtype in (torch.float16, torch.bfloat16):
+            flat = flat.float()
+        ranked = self.adaptive.log_prob(flat)
+        return ranked[:, self.rank].reshape(*features.shape[:-1], -1)
+
+    def target_log_probs(self, features, targets):
+        """Log-probability of each target id, zero at padding.
+
+        Parameters
+        ----------
+        features : tensor of shape (batch, steps, input_size)
+            What the network computed before the output layer.
+        targets : tensor of shape (batch, steps)
+            The ids to score.
+
+        Returns
+        -------
+        log_probs : tensor of shape (batch, steps)
+            Zero where the target is padding.
+        """
+        flat_targets = targets.reshape(-1)
+        if self.adaptive is None:
+            logits = self._logits(features)
+            scores = -F.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]),
+                flat_targets,
+                reduction="none",
+                ignore_index=self.padding_idx,
+            )
+        else:
+            flat = features.reshape(-1, features.shape[-1])
+            if flat.dtype in (torch.float16, torch.bfloat16):
+                flat = flat.float()
+            scores = self.adaptive(flat, self.rank[flat_targets]).output
+            scores = scores.masked_fill(flat_targets == self.padding_idx, 0)
+        return scores.reshape(targets.shape)
+
+
 class LSTMLanguageNet(nn.Module):
     """A stacked LSTM that scores each token of a sequence given the tokens before it.
 
@@ -105,27 +235,16 @@ class LSTMLanguageNet(nn.Module):
         if tie_weights and hidden_size != embedding_dim:
             self.projection = nn.Linear(hidden_size, embedding_dim, bias=False)
             output_size = embedding_dim
-        self.decoder = None
-        self.adaptive = None
-        if adaptive_cutoffs is None:
-            self.decoder = nn.Linear(output_size, vocab_size)
-            if tie_weights:
-                self.decoder.weight = self.embedding.weight
-        else:
-            self.adaptive = nn.AdaptiveLogSoftmaxWithLoss(
-                output_size, vocab_size, list(adaptive_cutoffs), div_value=4.0
-            )
-        # Adding -inf to the bias of excluded ids costs a vector, not a
-        # pass over the (steps, vocabulary) logits.
-        excluded = torch.zeros(vocab_size)
-        excluded[list(excluded_ids)] = float("-inf")
-        self.register_buffer("excluded", excluded, persistent=False)
-        order = torch.arange(vocab_size) if token_order is None else token_order
-        order = torch.as_tensor(order, dtype=torch.long)
-        rank = torch.empty_like(order)
-        rank[order] = torch.arange(vocab_size)
-        self.register_buffer("order", order, persistent=False)
-        self.register_buffer("rank", rank, persistent=False)
+        self.output = TokenSoftmax(
+            output_size,
+            vocab_size,
+            padding_idx=padding_idx,
+            excluded_ids=excluded_ids,
+            adaptive_cutoffs=adaptive_cutoffs,
+            token_order=token_order,
+        )
+        if tie_weights:
+            self.output.decoder.weight = self.embedding.weight
         self._init_weights()
 
     def _init_weights(self):
@@ -144,15 +263,6 @@ class LSTMLanguageNet(nn.Module):
             hidden = self.projection(hidden)
         return self.dropout(hidden)
 
-    def _logits(self, features):
-        logits = F.linear(
-            features, self.decoder.weight, self.decoder.bias + self.excluded
-        )
-        if logits.dtype in (torch.float16, torch.bfloat16):
-            # Autocast: the softmax over the vocabulary needs float32's range.
-            logits = logits.float()
-        return logits
-
     def log_probs(self, hidden):
         """Log-probabilities of every id given the hidden states of the LSTM.
 
@@ -167,33 +277,7 @@ class LSTMLanguageNet(nn.Module):
             The log-probability of each id being the next token; ``-inf`` at
             the ``excluded_ids`` (full softmax).
         """
-        features = self._features(hidden)
-        if self.adaptive is None:
-            return torch.log_softmax(self._logits(features), dim=-1)
-        flat = features.reshape(-1, features.shape[-1])
-        if flat.dtype in (torch.float16, torch.bfloat16):
-            flat = flat.float()
-        ranked = self.adaptive.log_prob(flat)
-        return ranked[:, self.rank].reshape(*features.shape[:-1], -1)
-
-    def _target_log_probs(self, hidden, targets):
-        features = self._features(hidden)
-        flat_targets = targets.reshape(-1)
-        if self.adaptive is None:
-            logits = self._logits(features)
-            scores = -F.cross_entropy(
-                logits.reshape(-1, logits.shape[-1]),
-                flat_targets,
-                reduction="none",
-                ignore_index=self.padding_idx,
-            )
-        else:
-            flat = features.reshape(-1, features.shape[-1])
-            if flat.dtype in (torch.float16, torch.bfloat16):
-                flat = flat.float()
-            scores = self.adaptive(flat, self.rank[flat_targets]).output
-            scores = scores.masked_fill(flat_targets == self.padding_idx, 0)
-        return scores.reshape(targets.shape)
+        return self.output.log_probs(self._features(hidden))
 
     def step(self, ids, state=None):
         """Run the network over ``ids`` from ``state``.
@@ -255,7 +339,9 @@ or None, default=None
             window = slice(start, start + self.bptt)
             embedded = self.dropout(self.embedding(inputs[:, window]))
             output, state = self.lstm(embedded, state)
-            scores.append(self._target_log_probs(output, targets[:, window]))
+            scores.append(
+                self.output.target_log_probs(self._features(output), targets[:, window])
+            )
             if self.training:
                 # Truncated back-propagation: the state's values carry on,
                 # its gradient stops here.

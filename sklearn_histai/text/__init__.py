@@ -16,6 +16,7 @@ from sklearn_histai.text._ngram import NGramLanguageModel
 from sklearn_histai.text._pipelines import make_text_classifier
 from sklearn_histai.text._tagger import SequenceTagger
 from sklearn_histai.text._tokenizer import TextAnalyzer, TextTokenizer
+from sklearn_histai.text._transformer_lm import TransformerLanguageModel
 from sklearn_histai.text._word2vec import Word2Vec
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "SequenceTagger",
     "TextAnalyzer",
     "TextTokenizer",
+    "TransformerLanguageModel",
     "Word2Vec",
     "entity_f1_score",
     "entity_f1_scorer",

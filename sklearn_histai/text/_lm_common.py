@@ -15,6 +15,7 @@ from sklearn_histai.text._sequences import (
     is_token_lists,
     matrix_lengths,
     matrix_tokens,
+    pad_ids,
     reject_documents,
     resolve_padding,
 )
@@ -24,6 +25,30 @@ from sklearn_histai.utils._token_ids import BOS, EOS, PAD, UNK, check_token_ids
 # context only; the end symbol is predicted after the last token of every
 # row, so a row's probability includes its ending.
 FIRST_TOKEN = EOS + 1
+
+
+def framed_rows(ids, lengths, width=None):
+    """Rows ``[bos, x_1, ..., x_n, eos, pad, ...]`` of a 2-D int64 array."""
+    framed_lengths = lengths + 2
+    width = int(framed_lengths.max(initial=2)) if width is None else width
+    starts = np.cumsum(framed_lengths) - framed_lengths
+    framed = np.empty(framed_lengths.sum(), dtype=np.int64)
+    framed[starts] = BOS
+    framed[starts + framed_lengths - 1] = EOS
+    body = np.ones(len(framed), dtype=bool)
+    body[starts] = False
+    body[starts + framed_lengths - 1] = False
+    framed[body] = ids
+    return pad_ids(framed, framed_lengths, width=width)
+
+
+def adaptive_clusters(counts):
+    """Cutoffs of an adaptive softmax at 80% and 95% coverage, and the id ranking."""
+    order = np.argsort(-counts, kind="stable")
+    coverage = np.cumsum(counts[order]) / max(counts.sum(), 1)
+    cutoffs = sorted({int(np.searchsorted(coverage, q)) + 1 for q in (0.8, 0.95)})
+    cutoffs = [c for c in cutoffs if 0 < c < len(counts)] or [len(counts) - 1]
+    return cutoffs, order
 
 
 class LanguageModelMixin:

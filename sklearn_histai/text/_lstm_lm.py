@@ -2,48 +2,17 @@
 
 import numbers
 
-import numpy as np
 import torch
-from sklearn.base import DensityMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from sklearn_histai._torch._docs import (
-    COMMON_PARAMETERS_DOC,
-)
-from sklearn_histai._torch._estimator import (
-    BaseNeuralEstimator,
-)
-from sklearn_histai.nn import LSTMLanguageNet, SequenceNLL
-from sklearn_histai.text._lm_common import LM_PARAMETER_CONSTRAINTS, LanguageModelMixin
-from sklearn_histai.text._sequences import drop_zero_weight_rows, pad_ids
+from sklearn_histai._torch._docs import COMMON_PARAMETERS_DOC
+from sklearn_histai.nn import LSTMLanguageNet
+from sklearn_histai.text._lm_common import LM_PARAMETER_CONSTRAINTS, adaptive_clusters
+from sklearn_histai.text._neural_lm import BaseNeuralLanguageModel
 from sklearn_histai.utils import ModelHistory
 from sklearn_histai.utils._docstrings import fill_doc, replace_entries
-from sklearn_histai.utils._token_ids import BOS, EOS, PAD
-
-
-def _rows(ids, lengths, width=None):
-    """Rows ``[bos, x_1, ..., x_n, eos, pad, ...]`` of a 2-D int64 array."""
-    framed_lengths = lengths + 2
-    width = int(framed_lengths.max(initial=2)) if width is None else width
-    starts = np.cumsum(framed_lengths) - framed_lengths
-    framed = np.empty(framed_lengths.sum(), dtype=np.int64)
-    framed[starts] = BOS
-    framed[starts + framed_lengths - 1] = EOS
-    body = np.ones(len(framed), dtype=bool)
-    body[starts] = False
-    body[starts + framed_lengths - 1] = False
-    framed[body] = ids
-    return pad_ids(framed, framed_lengths, width=width)
-
-
-def _adaptive_clusters(counts):
-    """Cutoffs of an adaptive softmax at 80% and 95% coverage, and the id ranking."""
-    order = np.argsort(-counts, kind="stable")
-    coverage = np.cumsum(counts[order]) / max(counts.sum(), 1)
-    cutoffs = sorted({int(np.searchsorted(coverage, q)) + 1 for q in (0.8, 0.95)})
-    cutoffs = [c for c in cutoffs if 0 < c < len(counts)] or [len(counts) - 1]
-    return cutoffs, order
+from sklearn_histai.utils._token_ids import BOS, PAD
 
 
 @fill_doc(
@@ -57,7 +26,7 @@ def _adaptive_clusters(counts):
         },
     )
 )
-class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
+class LSTMLanguageModel(BaseNeuralLanguageModel):
     """LSTM language model: the probability of token sequences, learnt by torch.
 
     A stacked LSTM reads each sequence from a start symbol and predicts
@@ -167,7 +136,7 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
         input="tokens",
     )
     _parameter_constraints = {
-        **BaseNeuralEstimator._parameter_constraints,
+        **BaseNeuralLanguageModel._parameter_constraints,
         **LM_PARAMETER_CONSTRAINTS,
         "embedding_dim": [Interval(numbers.Integral, 1, None, closed="left")],
         "hidden_size": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -177,9 +146,6 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
         "bptt": [Interval(numbers.Integral, 1, None, closed="left")],
         "softmax": [StrOptions({"full", "adaptive"})],
     }
-    # Rows per forward pass at prediction: each holds a window of
-    # (bptt, vocabulary) log-probabilities.
-    _predict_chunk_size = 64
 
     def __init__(
         self,
@@ -248,72 +214,17 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
             verbose=verbose,
         )
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, sample_weight=None):
-        """Train the network on the sequences ``X``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_positions) or list of token lists
-            Token sequences: rows of a matrix of token ids (non-negative
-            integers, each distinct id a token; trailing ``padding_value`` is
-            padding) or a list of sequences of str.
-        y : None
-            Ignored.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the sequences in the loss.
-
-        Returns
-        -------
-        self : object
-            The fitted model.
-        """
-        X, _, sample_weight = drop_zero_weight_rows(X, None, sample_weight)
-        return self._fit(X, None, sample_weight)
-
-    def _validate_input(self, X, *, reset, y="no_validation"):
-        ids, lengths, dtype = self._encode(X, reset=reset)
-        width = None if dtype is None else self.n_features_in_ + 2
-        rows = _rows(ids, lengths, width)
-        if reset:
-            if self.tie_weights and self.softmax == "adaptive":
-                raise ValueError(
-                    'tie_weights=True needs softmax="full": the adaptive softmax '
-                    "has no single output matrix to share."
-                )
-            self._mean_steps_ = float(lengths.mean()) + 1
-            counts = np.bincount(rows.ravel(), minlength=self._n_ids)
-            counts[[PAD, BOS]] = 0
-            self._token_counts_ = counts
-        if dtype == np.float64:
-            # Float64 matrices train in float64 on the CPU, like the other
-            # neural estimators: the base reads the precision from the dtype.
-            rows = rows.astype(np.float64)
-        if isinstance(y, str) and y == "no_validation":
-            return rows
-        return rows, rows
-
-    def _input_kind(self):
-        return "tokens"
-
-    def _input_padding(self):
-        return PAD
-
-    def _encode_targets(self, y, sample_weight):
-        return y.astype(np.int64)
-
-    def _criterion(self):
-        return SequenceNLL
-
-    @staticmethod
-    def _validation_score(outputs, targets, weights):
-        n_tokens = (targets[:, 1:] != PAD).sum(axis=1)
-        return float(np.sum(outputs.sum(axis=1) * weights) / np.sum(n_tokens * weights))
+    def _check_params(self):
+        if self.tie_weights and self.softmax == "adaptive":
+            raise ValueError(
+                'tie_weights=True needs softmax="full": the adaptive softmax '
+                "has no single output matrix to share."
+            )
 
     def _build_module(self):
         cutoffs, order = None, None
         if self.softmax == "adaptive":
-            cutoffs, order = _adaptive_clusters(self._token_counts_)
+            cutoffs, order = adaptive_clusters(self._token_counts_)
         return LSTMLanguageNet(
             self._n_ids,
             embedding_dim=self.embedding_dim,
@@ -330,16 +241,8 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
 
     def _multiply_adds_per_sample(self, module):
         per_step = sum(p.numel() for p in module.lstm.parameters())
-        output = module.decoder if module.adaptive is None else module.adaptive
-        per_step += sum(p.numel() for p in output.parameters())
+        per_step += sum(p.numel() for p in module.output.parameters())
         return self._mean_steps_ * per_step
-
-    def _sequence_log_likelihoods(self, ids, lengths):
-        width = None if not hasattr(self, "n_features_in_") else self.n_features_in_ + 2
-        # In float64: a sequence's log-likelihood sums those of its tokens,
-        # and it must not depend on the other sequences scored with it.
-        rows = _rows(ids, lengths, width)
-        return self._forward(rows, dtype=torch.float64).sum(axis=1)
 
     def _next_log_probs(self, context, state):
         check_is_fitted(self)
@@ -350,11 +253,3 @@ class LSTMLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
         with torch.inference_mode():
             log_probs, state = module.step(ids, state)
         return log_probs[0, -1].double().cpu().numpy(), state
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # Matrix values are token ids (non-negative integers).
-        tags.input_tags.categorical = True
-        tags.input_tags.positive_only = True
-        tags.target_tags.required = False
-        return tags

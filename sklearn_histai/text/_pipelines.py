@@ -1,4 +1,4 @@
-"""Ready text-classification pipelines: bag-of-words, embedding bag, RNN, LSTM, CNN."""
+"""Ready text-classification pipelines: bag of words to the Transformer."""
 
 from numbers import Integral
 
@@ -7,11 +7,16 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from sklearn_histai.linear_model import LogisticRegression
-from sklearn_histai.neural_network import CNNClassifier, LSTMClassifier, RNNClassifier
+from sklearn_histai.neural_network import (
+    CNNClassifier,
+    LSTMClassifier,
+    RNNClassifier,
+    TransformerEncoderClassifier,
+)
 from sklearn_histai.text._embedding_bag import EmbeddingBagClassifier
 from sklearn_histai.text._tokenizer import TextAnalyzer, TextTokenizer
 
-KINDS = ("bow", "embedding", "rnn", "lstm", "cnn")
+KINDS = ("bow", "embedding", "rnn", "lstm", "cnn", "transformer")
 
 # The vocabulary each kind keeps when max_vocabulary is None. The neural
 # kinds size their embedding matrix before fit, so they need a bound; the
@@ -22,6 +27,7 @@ _DEFAULT_VOCABULARY = {
     "rnn": 20_000,
     "lstm": 20_000,
     "cnn": 20_000,
+    "transformer": 20_000,
 }
 
 # Training settings of the neural kinds: from 1,000 documents on, a
@@ -88,6 +94,22 @@ def _tokenizer_and_model(kind, vocab_size, embeddings, random_state):
                 bidirectional=True,
                 pooling="max",
                 dropout=0.5,
+                **training,
+            ),
+        )
+    if kind == "transformer":
+        return (
+            _SEQUENCE,
+            TransformerEncoderClassifier(
+                vocab_size=vocab_size,
+                d_model=128,
+                num_heads=4,
+                num_layers=2,
+                dim_feedforward=256,
+                dropout=0.1,
+                optimizer="adamw",
+                weight_decay=0.01,
+                learning_rate=1e-3,
                 **training,
             ),
         )

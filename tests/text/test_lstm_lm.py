@@ -169,7 +169,7 @@ def test_lstm_language_model_tied_weights_and_adaptive_softmax():
     """Check that tied weights share the embeddings and the adaptive softmax trains."""
     tied = _small(tie_weights=True, hidden_size=24, max_iter=2).fit(PATTERNS)
     module = tied.net_.module_
-    assert module.decoder.weight is module.embedding.weight
+    assert module.output.decoder.weight is module.embedding.weight
     assert module.projection.weight.shape == (16, 24)
     adaptive = _small(softmax="adaptive").fit(PATTERNS * 10)
     assert adaptive.perplexity(PATTERNS) < 1.5
