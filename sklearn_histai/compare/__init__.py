@@ -3,6 +3,7 @@
 from sklearn_histai.compare._compare import compare_estimators, estimator_table
 from sklearn_histai.compare._plot import plot_comparison
 from sklearn_histai.compare._tasks import TASKS, Task
+from sklearn_histai.compare._timeline import plot_timeline
 
 __all__ = [
     "TASKS",
@@ -10,4 +11,5 @@ __all__ = [
     "compare_estimators",
     "estimator_table",
     "plot_comparison",
+    "plot_timeline",
 ]

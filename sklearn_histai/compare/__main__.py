@@ -3,6 +3,8 @@
 import argparse
 import sys
 import warnings
+from importlib.util import find_spec
+from pathlib import Path
 
 from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
 
@@ -14,6 +16,7 @@ from sklearn_histai.utils import all_estimators, get_history
 
 _QUICK_FOLDS = 3
 _DEFAULT_FOLDS = 5
+_DEFAULT_TIMELINE = "sklearn_histai_timeline.png"
 
 
 def _replay_warnings(caught):
@@ -76,6 +79,19 @@ def _parser():
     )
     parser.add_argument(
         "--plot", metavar="FILE", help="also save a bar plot of the scores to FILE"
+    )
+    parser.add_argument(
+        "--timeline",
+        metavar="FILE",
+        default=_DEFAULT_TIMELINE,
+        help=(
+            "where to save, at the end, the timeline of the estimators with "
+            "their scores on the task that most eras ran on (default: "
+            "%(default)s in the current directory)"
+        ),
+    )
+    parser.add_argument(
+        "--no-timeline", action="store_true", help="do not save the timeline"
     )
     parser.add_argument(
         "--no-peers", action="store_true", help="leave the scikit-learn peers out"
@@ -165,7 +181,45 @@ def main(argv=None):
         ax = plot_comparison(all_records)
         ax.figure.savefig(args.plot, dpi=120)
         print(f"\nPlot saved to {args.plot}")
+    if not args.no_timeline:
+        _save_timeline(all_records, args.timeline)
     return 0
+
+
+def _timeline_task(records):
+    """Return the task that the most eras ran on, or None without results.
+
+    It is the fairest race across history; the first such task wins a tie.
+    """
+    eras_of = {}
+    for record in records:
+        if not record["peer_of"] and record["era"] and not record["error"]:
+            eras_of.setdefault(record["task"], set()).add(record["era"])
+    return max(eras_of, key=lambda task: len(eras_of[task]), default=None)
+
+
+def _save_timeline(records, path):
+    """Save the timeline, with the scores of one task, to ``path``."""
+    if find_spec("matplotlib") is None:
+        print(
+            "\nNo timeline saved: it needs matplotlib "
+            "(pip install sklearn-histai[plot])."
+        )
+        return
+    import matplotlib.pyplot as plt
+
+    from sklearn_histai.compare._timeline import plot_timeline
+
+    task = _timeline_task(records)
+    with warnings.catch_warnings():
+        # Discovery warns of the modules whose optional extra is missing;
+        # the demo has already run without them.
+        warnings.simplefilter("ignore", UserWarning)
+        axes = plot_timeline(records if task else None, task=task)
+    figure = (axes[0] if task else axes).figure
+    figure.savefig(path, dpi=150)
+    plt.close(figure)
+    print(f"\nTimeline written to {Path(path).resolve()}")
 
 
 if __name__ == "__main__":

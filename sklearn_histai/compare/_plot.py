@@ -2,17 +2,45 @@
 
 from sklearn_histai.compare._records import as_records, is_missing
 
-# Colors of the eras (matplotlib's default cycle), scikit-learn peers in grey.
-_ERA_COLORS = {
+# Colors of the eras (matplotlib's default cycle), in historical order;
+# scikit-learn peers in grey. The plots share them.
+ERA_COLORS = {
+    "symbolic": "C5",
     "classical": "C0",
     "neural": "C1",
     "text": "C2",
+    "attention": "C4",
     "pretrained": "C3",
 }
 # Estimators without an era (e.g. scikit-learn's own, passed explicitly) are
-# colored by their library.
-_OTHER_COLORS = ["C4", "C5", "C6", "C7", "C8", "C9"]
-_PEER_COLOR = "0.65"
+# colored by their library, and unknown eras alike; not C7, the grey of peers.
+OTHER_COLORS = ["C6", "C8", "C9"]
+PEER_COLOR = "0.65"
+
+
+def group_color(colors, group):
+    """Return the color of ``group`` (an era or a library), adding it to ``colors``.
+
+    ``colors`` starts as a copy of the era colors; a group it does not hold
+    yet takes the next of the other colors.
+    """
+    if group not in colors:
+        n_others = len(set(colors) - set(ERA_COLORS))
+        colors[group] = OTHER_COLORS[n_others % len(OTHER_COLORS)]
+    return colors[group]
+
+
+def in_history_order(eras):
+    """Return the distinct ``eras``: the known ones in historical order first."""
+    order = list(ERA_COLORS)
+    seen = list(dict.fromkeys(eras))
+    return sorted(
+        seen,
+        key=lambda era: (
+            order.index(era) if era in order else len(order),
+            seen.index(era),
+        ),
+    )
 
 
 def plot_comparison(results, ax=None):
@@ -71,7 +99,7 @@ def plot_comparison(results, ax=None):
 
     labels, positions, headers = [], [], []
     scorings = []
-    colors = dict(_ERA_COLORS)
+    colors = dict(ERA_COLORS)
     groups_seen = []
     position = 0
     for task in tasks:
@@ -86,16 +114,12 @@ def plot_comparison(results, ax=None):
             is_peer = bool(row["peer_of"])
             era = row["era"] or ""
             if is_peer:
-                color, label = _PEER_COLOR, f"{row['estimator']} ({row['library']})"
+                color, label = PEER_COLOR, f"{row['estimator']} ({row['library']})"
             else:
                 group = era or row["library"]
-                if group not in colors:
-                    colors[group] = _OTHER_COLORS[
-                        (len(colors) - len(_ERA_COLORS)) % len(_OTHER_COLORS)
-                    ]
                 if group not in groups_seen:
                     groups_seen.append(group)
-                color, label = colors[group], row["estimator"]
+                color, label = group_color(colors, group), row["estimator"]
             labels.append(label)
             positions.append(position)
             if row["error"] or is_missing(row["score_mean"]):
@@ -130,7 +154,7 @@ def plot_comparison(results, ax=None):
     if any(record["peer_of"] for record in records):
         handles.append(
             Patch(
-                facecolor=_PEER_COLOR,
+                facecolor=PEER_COLOR,
                 edgecolor="0.3",
                 hatch="//",
                 label="scikit-learn peer",

@@ -25,6 +25,11 @@ def is_missing(value):
         return True
 
 
+def text_cell(value):
+    """Return a text cell of the results, "" where it is missing."""
+    return "" if is_missing(value) else str(value)
+
+
 def as_records(results):
     """Return the rows of ``results``, a DataFrame or a list of dict, as dicts."""
     return results.to_dict("records") if hasattr(results, "to_dict") else results

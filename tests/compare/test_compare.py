@@ -422,7 +422,7 @@ def test_estimator_table_lists_history():
 
 
 def test_main_prints_a_table_per_task(monkeypatch, capsys, tmp_path):
-    """Check that the demo prints one table per task with peers, and a plot."""
+    """Check that the demo prints one table per task with peers, and plots."""
     found = [
         ("BrokenClassifier", BrokenClassifier),
         ("RestlessClassifier", RestlessClassifier),
@@ -430,6 +430,8 @@ def test_main_prints_a_table_per_task(monkeypatch, capsys, tmp_path):
         ("TabularRegressor", TabularRegressor),
     ]
     monkeypatch.setattr(cli, "all_estimators", lambda type_filter=None: found)
+    # The demo ends by saving its timeline in the current directory.
+    monkeypatch.chdir(tmp_path)
     plot = tmp_path / "comparison.png"
     status = cli.main(["--tasks", "wine", "diabetes", "--quick", "--plot", str(plot)])
     assert status == 0
@@ -441,6 +443,7 @@ def test_main_prints_a_table_per_task(monkeypatch, capsys, tmp_path):
     assert "! BrokenClassifier: RuntimeError" in out
     assert "3 convergence warning(s) hidden" in out
     assert plot.stat().st_size > 0
+    assert (tmp_path / "sklearn_histai_timeline.png").stat().st_size > 0
 
     cli.main(["--tasks", "wine", "--cv", "2", "--estimators", "TabularClassifier"])
     out = capsys.readouterr().out
@@ -462,12 +465,22 @@ def test_main_leaves_fine_tuning_out_without_a_gpu(monkeypatch, capsys):
     ]
     monkeypatch.setattr(cli, "all_estimators", lambda type_filter=None: found)
     monkeypatch.setattr(cli, "_has_cuda", lambda: False)
-    cli.main(["--tasks", "wine", "--cv", "2", "--no-peers"])
+    cli.main(["--tasks", "wine", "--cv", "2", "--no-peers", "--no-timeline"])
     out = capsys.readouterr().out
     assert "Left out without a GPU: PretrainedClassifier" in out
     assert "  PretrainedClassifier" not in out and "TabularClassifier" in out
     # Named explicitly, it runs (a dummy: on a tabular task, as any classifier).
-    cli.main(["--tasks", "wine", "--cv", "2", "--estimators", "PretrainedClassifier"])
+    cli.main(
+        [
+            "--tasks",
+            "wine",
+            "--cv",
+            "2",
+            "--estimators",
+            "PretrainedClassifier",
+            "--no-timeline",
+        ]
+    )
     out = capsys.readouterr().out
     assert "Left out" not in out and "PretrainedClassifier" in out
 
