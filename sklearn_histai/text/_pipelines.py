@@ -41,8 +41,8 @@ _TRAINING = {
     "batch_size": 64,
 }
 
-# The RNN reads the last 256 tokens: reviews tend to end with their
-# verdict, and the cost of training grows with the length.
+# The RNN and the Transformer read the last 256 tokens: reviews tend to end
+# with their verdict, and the cost of training grows with the length.
 _SEQUENCE = {"max_length": 256, "truncation": "pre"}
 # The LSTM and the CNN read the last 400 tokens, the whole of 86% of IMDB's
 # reviews (256 tokens: 70%). On the IMDB split of load_imdb this took the
@@ -170,7 +170,7 @@ def make_text_classifier(
 ):
     """Build a ready text-classification pipeline that takes raw strings.
 
-    Five kinds:
+    Six kinds:
 
     - ``"bow"``: TF-IDF of word unigrams and bigrams (scikit-learn's
       :class:`~sklearn.feature_extraction.text.TfidfVectorizer` with
@@ -189,6 +189,11 @@ def make_text_classifier(
     - ``"cnn"``: :class:`TextTokenizer` and Kim's text CNN,
       :class:`~sklearn_histai.neural_network.CNNClassifier` with
       ``vocab_size`` set.
+    - ``"transformer"``: :class:`TextTokenizer` and a Transformer encoder
+      trained from scratch,
+      :class:`~sklearn_histai.neural_network.TransformerEncoderClassifier`
+      (two blocks of width 128, four heads, mean-pooled, dropout 0.1,
+      AdamW).
 
     The neural kinds have steps ``"tokenizer"`` and ``"classifier"``; from
     1,000 training documents on, they stop training when the loss on a
@@ -200,16 +205,17 @@ def make_text_classifier(
 
     Parameters
     ----------
-    kind : {"bow", "embedding", "rnn", "lstm", "cnn"}, default="bow"
+    kind : {"bow", "embedding", "rnn", "lstm", "cnn", "transformer"}, \
+default="bow"
         The kind of classifier.
     max_vocabulary : int or None, default=None
         The most frequent tokens kept. The classifier's ``vocab_size`` is set
         to ``max_vocabulary + 2`` (the padding and out-of-vocabulary ids), so
         the tokenizer's ids always fit the model. None means no limit for
         "bow", 50,000 tokens (words and bigrams) for "embedding" and 20,000
-        words for "rnn", "lstm" and "cnn". To change it after the pipeline
-        is built, set ``tokenizer__max_vocabulary`` no larger than
-        ``classifier__vocab_size - 2``.
+        words for "rnn", "lstm", "cnn" and "transformer". To change it after
+        the pipeline is built, set ``tokenizer__max_vocabulary`` no larger
+        than ``classifier__vocab_size - 2``.
     vocabulary : sequence of str or None, default=None
         A fixed vocabulary for the tokenizer (neural kinds), e.g. the words
         of pretrained vectors; it sets ``max_vocabulary``.
@@ -248,7 +254,7 @@ or None, default=None
     Notes
     -----
     Default settings aim at documents of a few hundred words such as movie
-    reviews, on a CPU: the RNN reads the last 256 tokens
+    reviews, on a CPU: the RNN and the Transformer read the last 256 tokens
     (``truncation="pre"``: reviews tend to end with their verdict), the LSTM
     and the CNN the last 400, with 64-dimensional embeddings and 64 hidden
     units (per direction of the bidirectional LSTM) for the recurrent
@@ -270,6 +276,7 @@ or None, default=None
     .. [3] Conneau, A., Kiela, D., Schwenk, H., Barrault, L. and Bordes, A.
        (2017). "Supervised learning of universal sentence representations
        from natural language inference data." EMNLP.
+    .. [4] Vaswani, A. et al. (2017). "Attention is all you need." NeurIPS.
 
     Examples
     --------
