@@ -116,14 +116,14 @@ def _load_imdb_slice():
 
 
 def _text_estimators():
-    """The five kinds of text classifier, and scikit-learn's TF-IDF baseline."""
+    """The six kinds of text classifier, and scikit-learn's TF-IDF baseline."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
     from sklearn_histai.text import make_text_classifier
 
-    kinds = ("bow", "embedding", "rnn", "lstm", "cnn")
+    kinds = ("bow", "embedding", "rnn", "lstm", "cnn", "transformer")
     pairs = [
         (f"make_text_classifier({kind!r})", make_text_classifier(kind, random_state=0))
         for kind in kinds

@@ -160,3 +160,33 @@ def test_training_craft_runs_on_cuda(digits):
         random_state=0,
     ).fit(ids, ids[:, 0] % 2)
     assert lstm.predict(ids).shape == (200,)
+
+
+@pytest.mark.parametrize("precision", [False, "bf16"])
+def test_transformers_train_on_cuda(digits, precision):
+    """Check that the encoder and the causal LM train on the GPU's fused attention."""
+    from sklearn_histai.neural_network import TransformerEncoderClassifier
+    from sklearn_histai.text import TransformerLanguageModel
+
+    X, y = digits
+    clf = TransformerEncoderClassifier(
+        n_features_per_step=8,
+        device="cuda",
+        mixed_precision=precision,
+        max_iter=20,
+        random_state=0,
+    ).fit(X[:1400], y[:1400])
+    assert next(clf.net_.module_.parameters()).is_cuda
+    assert clf.score(X[1400:], y[1400:]) > 0.85
+    assert clf.attention_weights(X[:2]).shape == (2, 2, 4, 8, 8)
+    rows = [["the", "cat", "sat"], ["the", "dog", "sat"], ["a", "cat", "ran"]] * 10
+    lm = TransformerLanguageModel(
+        d_model=16,
+        num_heads=2,
+        device="cuda",
+        mixed_precision=precision,
+        max_iter=60,
+        learning_rate=0.01,
+        random_state=0,
+    ).fit(rows)
+    assert lm.generate(["a"], max_tokens=5, temperature=0) == ["cat", "ran"]
