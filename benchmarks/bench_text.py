@@ -1,4 +1,4 @@
-"""Benchmark the five kinds of text classifier on IMDB against scikit-learn's TF-IDF.
+"""Benchmark the six kinds of text classifier on IMDB against scikit-learn's TF-IDF.
 
 Prints, in one run on the same data, accuracy and fit/predict times of
 ``make_text_classifier`` for "bow", "embedding", "rnn", "lstm" and "cnn"
@@ -107,6 +107,52 @@ def run(make, X_train, y_train, X_test, y_test, repeats):
     )
 
 
+def epoch_times(X_train, y_train, kinds, n_epochs, repeats):
+    """Seconds per epoch of each neural kind, measured in turns on the same rows.
+
+    Each kind trains ``n_epochs`` epochs without early stopping; the runs
+    of the kinds alternate (round robin) so that a busy machine slows them
+    alike. Tokens per second count the non-padding tokens the network reads.
+    """
+    tokenized = {}
+    for kind in kinds:
+        clf = make_text_classifier(kind, random_state=0)
+        tokens = clf.named_steps["tokenizer"].fit_transform(X_train)
+        tokenized[kind] = (clf, tokens, int((tokens != 0).sum()))
+    seconds = {kind: [] for kind in kinds}
+    for _ in range(repeats):
+        for kind in kinds:
+            clf, tokens, _ = tokenized[kind]
+            model = clf.named_steps["classifier"].set_params(
+                max_iter=n_epochs, early_stopping=False
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                model.fit(tokens, y_train)
+            seconds[kind].append(sum(epoch["dur"] for epoch in model.history_))
+    print(
+        f"\nEpoch times on {len(X_train)} reviews ({n_epochs} epochs, {repeats} runs)"
+    )
+    print_row(
+        ["kind", "tokens/review", "s/epoch", "tokens/s", "ratio"], [12, 13, 8, 9, 6]
+    )
+    reference = None
+    for kind in kinds:
+        per_epoch = statistics.median(seconds[kind]) / n_epochs
+        reference = reference or per_epoch
+        n_tokens = tokenized[kind][2]
+        print_row(
+            [
+                kind,
+                f"{n_tokens / len(X_train):.0f}",
+                f"{per_epoch:.1f}",
+                f"{n_tokens / per_epoch:.0f}",
+                f"{per_epoch / reference:.2f}",
+            ],
+            [12, 13, 8, 9, 6],
+        )
+
+
 def print_row(row, widths):
     print("  ".join(f"{value}".ljust(width) for value, width in zip(row, widths)))
 
@@ -126,6 +172,12 @@ def main():
     parser.add_argument("--no-peers", action="store_true", help="skip scikit-learn")
     parser.add_argument("--repeats", type=int, default=3, help="runs of bow, peers")
     parser.add_argument("--neural-repeats", type=int, default=1)
+    parser.add_argument(
+        "--epoch-times",
+        type=int,
+        metavar="N",
+        help="only time the epochs of the --kinds on the first N reviews",
+    )
     args = parser.parse_args()
     n_train = args.n_train or (2_000 if args.quick else None)
     n_test = args.n_test or (1_000 if args.quick else None)
@@ -134,6 +186,11 @@ def main():
     X_test, y_test = load_imdb("test", return_X_y=True)
     X_train, y_train = X_train[:n_train], y_train[:n_train]
     X_test, y_test = X_test[:n_test], y_test[:n_test]
+    if args.epoch_times:
+        kinds = [kind for kind in args.kinds if kind in NEURAL_KINDS]
+        n = args.epoch_times
+        epoch_times(X_train[:n], y_train[:n], kinds, 1, args.neural_repeats)
+        return
     print(
         f"IMDB, fixed stratified 80/20 split (seed 0): {len(X_train)} training and "
         f"{len(X_test)} test reviews"

@@ -7,7 +7,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
 from sklearn_histai.linear_model import LogisticRegression
-from sklearn_histai.neural_network import CNNClassifier, LSTMClassifier, RNNClassifier
+from sklearn_histai.neural_network import (
+    CNNClassifier,
+    LSTMClassifier,
+    RNNClassifier,
+    TransformerEncoderClassifier,
+)
 from sklearn_histai.text import (
     EmbeddingBagClassifier,
     TextAnalyzer,
@@ -27,6 +32,7 @@ MODELS = {
     "rnn": RNNClassifier,
     "lstm": LSTMClassifier,
     "cnn": CNNClassifier,
+    "transformer": TransformerEncoderClassifier,
 }
 
 
@@ -97,7 +103,7 @@ def test_make_text_classifier_errors():
     with pytest.raises(
         ValueError, match="'kind' parameter of make_text_classifier must be"
     ):
-        make_text_classifier("transformer")
+        make_text_classifier("gpt")
     with pytest.raises(ValueError, match="vocabulary="):
         make_text_classifier("cnn", embeddings=np.zeros((5, 3)))
     with pytest.raises(ValueError, match="neural kinds"):
