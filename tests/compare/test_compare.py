@@ -398,7 +398,7 @@ def test_builtin_tasks_load_bundled_data():
     assert [name for name, task in TASKS.items() if not task.standardize] == ["imdb"]
     names = [name for name, _ in TASKS["imdb"].estimators()]
     assert names[-1] == "TfidfVectorizer + LogisticRegression"
-    assert len(names) == 6
+    assert len(names) == 7  # the six kinds and the baseline
     assert not TINY_TEXT.standardize
     digits = TASKS["digits"]
     assert digits.input == "image"
