@@ -103,3 +103,42 @@ max_iter : int, default=200
         validation split. torch's global random state is left untouched.
     verbose : int, default=0
         0 is silent, 1 prints a table per epoch, 2 adds a progress bar."""
+
+# The fitted attributes of the networks over sequences (recurrent, Transformer).
+SEQUENCE_CLASSIFIER_ATTRIBUTES_DOC = """classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    n_features_in_ : int
+        Number of features (steps × features per step, or tokens) seen in ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the features seen during ``fit``, when they are all strings.
+    n_outputs_ : int
+        Number of network outputs (the number of classes).
+    n_iter_ : int
+        Number of epochs run.
+    history_ : list of dict
+        Per epoch: ``epoch``, ``train_loss``, ``valid_loss`` and
+        ``valid_score`` (with early stopping) and ``dur`` (seconds).
+    loss_curve_ : list of float
+        The training loss of each epoch.
+    net_ : skorch.NeuralNet
+        The trained skorch network; ``net_.module_`` is the torch module."""
+
+SEQUENCE_REGRESSOR_ATTRIBUTES_DOC = """n_features_in_ : int
+        Number of features (steps × features per step, or tokens) seen in ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the features seen during ``fit``, when they are all strings.
+    n_outputs_ : int
+        Number of targets.
+    y_mean_ : ndarray of shape (`n_outputs_`,)
+        Mean of the training targets.
+    y_scale_ : ndarray of shape (`n_outputs_`,)
+        Standard deviation of the training targets (1 where constant).
+    n_iter_ : int
+        Number of epochs run.
+    history_ : list of dict
+        Per epoch: ``epoch``, ``train_loss``, ``valid_loss`` and
+        ``valid_score`` (R², with early stopping) and ``dur`` (seconds).
+    loss_curve_ : list of float
+        The training loss of each epoch (on standardised targets).
+    net_ : skorch.NeuralNet
+        The trained skorch network; ``net_.module_`` is the torch module."""

@@ -9,6 +9,8 @@ from sklearn_histai._torch._docs import (
     CLASS_WEIGHT_DOC,
     COMMON_PARAMETERS_DOC,
     LABEL_SMOOTHING_DOC,
+    SEQUENCE_CLASSIFIER_ATTRIBUTES_DOC,
+    SEQUENCE_REGRESSOR_ATTRIBUTES_DOC,
 )
 from sklearn_histai._torch._supervised import (
     BaseNeuralClassifier,
@@ -113,45 +115,6 @@ class _RecurrentMixin(TokenInputMixin):
         return steps * sum(p.numel() for p in module.rnn.parameters())
 
 
-_CLASSIFIER_ATTRIBUTES = """classes_ : ndarray of shape (n_classes,)
-        The class labels.
-    n_features_in_ : int
-        Number of features (steps × features per step, or tokens) seen in ``fit``.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of the features seen during ``fit``, when they are all strings.
-    n_outputs_ : int
-        Number of network outputs (the number of classes).
-    n_iter_ : int
-        Number of epochs run.
-    history_ : list of dict
-        Per epoch: ``epoch``, ``train_loss``, ``valid_loss`` and
-        ``valid_score`` (with early stopping) and ``dur`` (seconds).
-    loss_curve_ : list of float
-        The training loss of each epoch.
-    net_ : skorch.NeuralNet
-        The trained skorch network; ``net_.module_`` is the torch module."""
-
-_REGRESSOR_ATTRIBUTES = """n_features_in_ : int
-        Number of features (steps × features per step, or tokens) seen in ``fit``.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of the features seen during ``fit``, when they are all strings.
-    n_outputs_ : int
-        Number of targets.
-    y_mean_ : ndarray of shape (`n_outputs_`,)
-        Mean of the training targets.
-    y_scale_ : ndarray of shape (`n_outputs_`,)
-        Standard deviation of the training targets (1 where constant).
-    n_iter_ : int
-        Number of epochs run.
-    history_ : list of dict
-        Per epoch: ``epoch``, ``train_loss``, ``valid_loss`` and
-        ``valid_score`` (R², with early stopping) and ``dur`` (seconds).
-    loss_curve_ : list of float
-        The training loss of each epoch (on standardised targets).
-    net_ : skorch.NeuralNet
-        The trained skorch network; ``net_.module_`` is the torch module."""
-
-
 class _RNNMixin(_RecurrentMixin):
     _cell = "rnn"
 
@@ -165,8 +128,8 @@ _RNN_DOC = {
     "hidden_size_default": "64",
     "num_layers_default": "1",
     "bidirectional_default": "False",
-    "classifier_attributes": _CLASSIFIER_ATTRIBUTES,
-    "regressor_attributes": _REGRESSOR_ATTRIBUTES,
+    "classifier_attributes": SEQUENCE_CLASSIFIER_ATTRIBUTES_DOC,
+    "regressor_attributes": SEQUENCE_REGRESSOR_ATTRIBUTES_DOC,
     "class_weight": CLASS_WEIGHT_DOC,
     "label_smoothing": LABEL_SMOOTHING_DOC,
     "augmentation": AUGMENTATION_DOC,

@@ -12,6 +12,8 @@ from sklearn_histai._torch._docs import (
     CLASS_WEIGHT_DOC,
     COMMON_PARAMETERS_DOC,
     LABEL_SMOOTHING_DOC,
+    SEQUENCE_CLASSIFIER_ATTRIBUTES_DOC,
+    SEQUENCE_REGRESSOR_ATTRIBUTES_DOC,
 )
 from sklearn_histai._torch._runtime import cpu_context, module_dtype, to_device
 from sklearn_histai._torch._supervised import (
@@ -20,6 +22,7 @@ from sklearn_histai._torch._supervised import (
 )
 from sklearn_histai._torch._tokens import TOKEN_PARAMETER_CONSTRAINTS, TokenInputMixin
 from sklearn_histai.nn import TransformerEncoderNet
+from sklearn_histai.nn._transformer import check_num_heads
 from sklearn_histai.utils import ModelHistory
 from sklearn_histai.utils._docstrings import fill_doc
 
@@ -98,11 +101,7 @@ class _TransformerEncoderMixin(TokenInputMixin):
         return self._padding()
 
     def _check_params(self):
-        if self.d_model % self.num_heads:
-            raise ValueError(
-                f"num_heads={self.num_heads} must divide d_model={self.d_model}: "
-                "each head attends in d_model / num_heads dimensions."
-            )
+        check_num_heads(self.d_model, self.num_heads)
 
     def _check_input(self, X, *, reset):
         if self.vocab_size is None and X.shape[1] % self.n_features_per_step:
@@ -176,48 +175,10 @@ width)
         return weights.cpu().numpy().astype(np.float64, copy=False)
 
 
-_CLASSIFIER_ATTRIBUTES = """classes_ : ndarray of shape (n_classes,)
-        The class labels.
-    n_features_in_ : int
-        Number of features (steps × features per step, or tokens) seen in ``fit``.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of the features seen during ``fit``, when they are all strings.
-    n_outputs_ : int
-        Number of network outputs (the number of classes).
-    n_iter_ : int
-        Number of epochs run.
-    history_ : list of dict
-        Per epoch: ``epoch``, ``train_loss``, ``valid_loss`` and
-        ``valid_score`` (with early stopping) and ``dur`` (seconds).
-    loss_curve_ : list of float
-        The training loss of each epoch.
-    net_ : skorch.NeuralNet
-        The trained skorch network; ``net_.module_`` is the torch module."""
-
-_REGRESSOR_ATTRIBUTES = """n_features_in_ : int
-        Number of features (steps × features per step, or tokens) seen in ``fit``.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of the features seen during ``fit``, when they are all strings.
-    n_outputs_ : int
-        Number of targets.
-    y_mean_ : ndarray of shape (`n_outputs_`,)
-        Mean of the training targets.
-    y_scale_ : ndarray of shape (`n_outputs_`,)
-        Standard deviation of the training targets (1 where constant).
-    n_iter_ : int
-        Number of epochs run.
-    history_ : list of dict
-        Per epoch: ``epoch``, ``train_loss``, ``valid_loss`` and
-        ``valid_score`` (R², with early stopping) and ``dur`` (seconds).
-    loss_curve_ : list of float
-        The training loss of each epoch (on standardised targets).
-    net_ : skorch.NeuralNet
-        The trained skorch network; ``net_.module_`` is the torch module."""
-
 _DOC = {
     "architecture_parameters": _TRANSFORMER_DOC,
-    "classifier_attributes": _CLASSIFIER_ATTRIBUTES,
-    "regressor_attributes": _REGRESSOR_ATTRIBUTES,
+    "classifier_attributes": SEQUENCE_CLASSIFIER_ATTRIBUTES_DOC,
+    "regressor_attributes": SEQUENCE_REGRESSOR_ATTRIBUTES_DOC,
     "class_weight": CLASS_WEIGHT_DOC,
     "label_smoothing": LABEL_SMOOTHING_DOC,
     "augmentation": AUGMENTATION_DOC,

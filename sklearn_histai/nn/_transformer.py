@@ -13,6 +13,15 @@ POSITIONS = ("learned", "sinusoidal")
 POOLINGS = ("mean", "cls")
 
 
+def check_num_heads(d_model, num_heads):
+    """Raise a ValueError naming both when ``num_heads`` does not divide ``d_model``."""
+    if d_model % num_heads:
+        raise ValueError(
+            f"num_heads={num_heads} must divide d_model={d_model}: each head "
+            "attends in d_model / num_heads dimensions."
+        )
+
+
 def sinusoidal_positions(n_positions, d_model):
     """The sinusoidal position encodings of Vaswani et al. (2017).
 
@@ -79,11 +88,7 @@ class MultiHeadSelfAttention(nn.Module):
 
     def __init__(self, d_model, num_heads):
         super().__init__()
-        if d_model % num_heads:
-            raise ValueError(
-                f"num_heads={num_heads} must divide d_model={d_model}: each head "
-                "attends in d_model / num_heads dimensions."
-            )
+        check_num_heads(d_model, num_heads)
         self.num_heads = num_heads
         self.qkv = nn.Linear(d_model, 3 * d_model)
         self.out = nn.Linear(d_model, d_model)

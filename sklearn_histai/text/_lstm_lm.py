@@ -214,13 +214,6 @@ class LSTMLanguageModel(BaseNeuralLanguageModel):
             verbose=verbose,
         )
 
-    def _check_params(self):
-        if self.tie_weights and self.softmax == "adaptive":
-            raise ValueError(
-                'tie_weights=True needs softmax="full": the adaptive softmax '
-                "has no single output matrix to share."
-            )
-
     def _build_module(self):
         cutoffs, order = None, None
         if self.softmax == "adaptive":

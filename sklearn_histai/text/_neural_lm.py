@@ -16,7 +16,8 @@ from sklearn_histai.utils._token_ids import BOS, PAD
 class BaseNeuralLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstimator):
     """A network that scores each next token of rows ``[bos, x..., eos, pad...]``.
 
-    Subclasses build the network (its ``forward`` returns the
+    Subclasses have the parameters ``tie_weights`` and ``softmax`` and
+    build the network (its ``forward`` returns the
     log-probability of each target token, zero at padding, as
     :class:`~sklearn_histai.nn.LSTMLanguageNet` does) and implement
     ``_next_log_probs(context, state)`` for generation.
@@ -48,6 +49,13 @@ class BaseNeuralLanguageModel(LanguageModelMixin, DensityMixin, BaseNeuralEstima
         """
         X, _, sample_weight = drop_zero_weight_rows(X, None, sample_weight)
         return self._fit(X, None, sample_weight)
+
+    def _check_params(self):
+        if self.tie_weights and self.softmax == "adaptive":
+            raise ValueError(
+                'tie_weights=True needs softmax="full": the adaptive softmax '
+                "has no single output matrix to share."
+            )
 
     def _validate_input(self, X, *, reset, y="no_validation"):
         ids, lengths, dtype = self._encode(X, reset=reset)

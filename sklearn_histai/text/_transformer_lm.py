@@ -8,6 +8,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from sklearn_histai._torch._docs import COMMON_PARAMETERS_DOC
 from sklearn_histai.nn import CausalTransformerNet
+from sklearn_histai.nn._transformer import check_num_heads
 from sklearn_histai.text._lm_common import LM_PARAMETER_CONSTRAINTS, adaptive_clusters
 from sklearn_histai.text._neural_lm import BaseNeuralLanguageModel
 from sklearn_histai.utils import ModelHistory
@@ -229,16 +230,8 @@ class TransformerLanguageModel(BaseNeuralLanguageModel):
         )
 
     def _check_params(self):
-        if self.d_model % self.num_heads:
-            raise ValueError(
-                f"num_heads={self.num_heads} must divide d_model={self.d_model}: "
-                "each head attends in d_model / num_heads dimensions."
-            )
-        if self.tie_weights and self.softmax == "adaptive":
-            raise ValueError(
-                'tie_weights=True needs softmax="full": the adaptive softmax '
-                "has no single output matrix to share."
-            )
+        super()._check_params()
+        check_num_heads(self.d_model, self.num_heads)
 
     def _build_module(self):
         cutoffs, order = None, None
