@@ -10,6 +10,7 @@ __all__ = [
     "linear_model",
     "neural_network",
     "nn",
+    "parallel",
     "rules",
     "text",
     "tree",

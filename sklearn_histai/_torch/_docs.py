@@ -91,7 +91,9 @@ max_iter : int, default=200
         Intra-op threads torch may use during ``fit`` and ``predict``. "auto"
         uses one thread for small networks (where more threads only add
         synchronisation, and oversubscribe cores shared with other
-        processes) and torch's setting otherwise. Restored afterwards.
+        processes) and torch's setting otherwise; in a task of a Dask
+        worker, at most the worker's ``OMP_NUM_THREADS`` (one by default),
+        since the worker runs one task per thread. Restored afterwards.
     warm_start : bool, default=False
         Whether ``fit`` continues from the weights of the previous fit. It
         builds a new optimizer (as scikit-learn's MLP does): Adam's moment

@@ -26,6 +26,7 @@ from skorch.history import History
 from torch.optim.lr_scheduler import LambdaLR
 
 from sklearn_histai._torch._craft import augmentation_context, make_perturbation
+from sklearn_histai._torch._distributed import current_group
 from sklearn_histai._torch._runtime import (
     DEVICE_CONSTRAINT,
     NUM_THREADS_CONSTRAINT,
@@ -299,7 +300,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         # torch cannot wrap read-only memory (e.g. a read-only memmap).
         return torch.from_numpy(X if X.flags.writeable else X.copy())
 
-    def _make_callbacks(self, early_stopping, total_steps):
+    def _make_callbacks(self, early_stopping, total_steps, incremental=False):
         callbacks = [("training_guard", TrainingGuard())]
         if early_stopping:
             callbacks += [
@@ -316,7 +317,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
                     ),
                 ),
             ]
-        else:
+        elif not incremental:  # partial_fit trains one epoch per call
             callbacks.append(
                 (
                     "early_stopping",
@@ -384,36 +385,60 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         to_tensor = torch.from_numpy
         return dataset.subset(to_tensor(train)), dataset.subset(to_tensor(valid))
 
-    def _fit(self, X, y, sample_weight):
+    def _fit(self, X, y, sample_weight, *, incremental=False, classes=None):
         # On any error the estimator is left exactly as it was before the
-        # call: no half-fitted attributes, and the weights of a warm start
-        # are restored. An interrupt (Ctrl-C) after a completed epoch keeps
-        # the model of the last completed epoch and is raised again.
+        # call: no half-fitted attributes, and the weights (and, between
+        # partial_fit calls, the optimizer and the history) of a continued
+        # network are restored. An interrupt (Ctrl-C) after a completed
+        # epoch keeps the model of the last completed epoch and is raised
+        # again.
         state = dict(vars(self))
-        weights = state_copy(self.net_.module_) if self._continuing() else None
+        self._incremental = incremental
+        saved = None
+        if self._continuing():
+            net = self.net_
+            saved = (
+                state_copy(net.module_),
+                _optimizer_state(net),
+                len(net.history),
+            )
         try:
-            return self._fit_network(X, y, sample_weight)
+            return self._fit_network(X, y, sample_weight, incremental, classes)
         except _InterruptedAfterEpochs:
             raise
         except BaseException:
             vars(self).clear()
             vars(self).update(state)
-            if weights is not None:
-                self.net_.module_.load_state_dict(weights)
+            if saved is not None:
+                weights, optimizer_state, epochs = saved
+                net.module_.load_state_dict(weights)
+                if optimizer_state is not None:
+                    net.optimizer_.load_state_dict(optimizer_state)
+                del net.history[epochs:]
             raise
+        finally:
+            vars(self).pop("_incremental", None)
 
-    def _fit_network(self, X, y, sample_weight):
+    def _fit_network(self, X, y, sample_weight, incremental=False, classes=None):
         self._check_params()
+        group = current_group()
+        if incremental:
+            self._check_incremental(group)
         augmentations = self._augmentations()
         continuing = self._continuing()
         if continuing:
             self._check_same_architecture()
         device = resolve_device(self.device)
+        if group is not None:
+            device = group.device(device)
         X, y = self._validate_input(X, reset=not continuing, y=y)
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
         if not sample_weight.sum() > 0:
             raise ValueError("sample_weight must have a positive sum.")
-        targets = self._encode_targets(y, sample_weight)
+        if classes is None:
+            targets = self._encode_targets(y, sample_weight)
+        else:
+            targets = self._encode_targets(y, sample_weight, classes=classes)
         sample_weight = sample_weight * self._class_sample_weight(targets)
         if continuing:
             float_dtype = module_dtype(self.net_.module_)
@@ -422,34 +447,62 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         if targets.dtype.kind == "f":
             targets = targets.astype(NUMPY_DTYPES[float_dtype], copy=False)
         seed = draw_seed(self.random_state)
+        world_size = 1
+        if group is not None:
+            # Every process must split, shuffle and initialise alike.
+            group.check_same(len(y), "the number of samples")
+            seed = group.broadcast_int(seed)
+            world_size = group.world_size
         uniform = np.all(sample_weight == sample_weight[0])
         dataset = TensorDataset(
             self._to_tensors(X, float_dtype),
             torch.from_numpy(targets),
             None if uniform else torch.from_numpy(sample_weight).to(float_dtype),
         )
-        train, valid = self._split(dataset, targets, seed)
+        if incremental:
+            train, valid = dataset, None
+        else:
+            train, valid = self._split(dataset, targets, seed)
         batch_size = (
             min(200, len(train)) if self.batch_size == "auto" else self.batch_size
         )
         batch_size = min(batch_size, len(train))
-        batches = math.ceil(len(train) / batch_size)
+        # In a data-parallel fit, every process trains on its shard of each
+        # batch of batch_size rows per process.
+        global_batch = min(batch_size * world_size, len(train))
+        batches = math.ceil(len(train) / global_batch)
 
         interrupted = False
+        reuse = incremental and continuing and _keeps_optimizer(self.net_)
         with seeded(seed, device):
             if continuing:
                 # A warm start keeps the weights and the history but trains
-                # with the current parameters (a fresh optimizer).
+                # with the current parameters (a fresh optimizer); further
+                # partial_fit calls also keep the optimizer's state.
                 module = self.net_.module_
             else:
                 module = self._build_module().to(float_dtype)
-            net = self._make_net(module, device, seed, batch_size, batches, valid)
+            if group is not None:
+                group.broadcast_module(module)
+                # Dropout masks differ between the processes' shards.
+                torch.manual_seed(seed + group.rank)
+            if reuse:
+                net = self.net_
+                net.batch_size = global_batch
+                net.batches_per_epoch_ = batches
+                # Each call shuffles its rows differently, reproducibly.
+                net.iterator_train__seed = seed + len(net.history)
+            else:
+                net = self._make_net(
+                    module, device, seed, global_batch, batches, valid, incremental
+                )
+            net.group = group
             if augmentations:
                 net.augmenter = BatchAugmenter(
                     augmentations, self._augmentation_context(train.X, module)
                 )
             net.perturbation = self._perturbation(module)
-            if continuing:
+            if continuing and not reuse:
                 net.history = History(self.net_.history)
             epochs_before = len(net.history)
             with cpu_context(self._threads_for(module, batch_size)):
@@ -459,16 +512,33 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
                     if len(net.history) == epochs_before:
                         raise
                     interrupted = True
-        net.release_training_state()
+        net.release_training_state(keep_optimizer=incremental)
+        net.incremental_ = incremental
         self.net_ = net
         self._architecture_ = self._architecture()
-        self._record_training(net, epochs_before)
+        self._record_training(net, epochs_before, warn=not incremental)
         if interrupted:
             raise _InterruptedAfterEpochs(
                 f"{type(self).__name__}.fit was interrupted; the model of the last "
                 f"completed epoch ({len(net.history)}) is kept."
             )
         return self
+
+    def _check_incremental(self, group):
+        """Raise a ValueError for the parameters partial_fit cannot honour."""
+        if group is not None:
+            raise ValueError(
+                "partial_fit does not train data-parallel; call fit inside "
+                "data_parallel(), or partial_fit outside it."
+            )
+        if self.lr_schedule != "constant" or self.warmup_fraction > 0:
+            raise ValueError(
+                f"partial_fit trains at a constant learning rate, but "
+                f"lr_schedule={self.lr_schedule!r} and "
+                f"warmup_fraction={self.warmup_fraction} schedule it over the "
+                "epochs of a fit, which partial_fit does not know. Use "
+                'lr_schedule="constant" and warmup_fraction=0.'
+            )
 
     def _augmentation_context(self, inputs, module):
         """What the augmentations of this fit may know of its training input."""
@@ -509,7 +579,12 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         return self.learning_rate
 
     def _continuing(self):
-        return self.warm_start and hasattr(self, "net_")
+        """Whether this fit trains the network of the previous one further.
+
+        True for a warm start, and for a ``partial_fit`` after a first call.
+        """
+        incremental = vars(self).get("_incremental", False)
+        return (self.warm_start or incremental) and hasattr(self, "net_")
 
     def _optimizer_params(self):
         """Keyword arguments of the optimizer (skorch's ``optimizer__*``).
@@ -525,9 +600,12 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
             optimizer_params["fused"] = True
         return optimizer_params
 
-    def _make_net(self, module, device, seed, batch_size, batches, valid):
+    def _make_net(
+        self, module, device, seed, batch_size, batches, valid, incremental=False
+    ):
         optimizer_params = self._optimizer_params()
-        total_steps = self.max_iter * batches
+        epochs = 1 if incremental else self.max_iter
+        total_steps = epochs * batches
         net = WeightedNet(
             module=module,
             criterion=self._criterion(),
@@ -535,7 +613,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
             **{f"criterion__{key}": v for key, v in self._criterion_params().items()},
             optimizer=_OPTIMIZERS[self.optimizer],
             lr=self._initial_learning_rate(),
-            max_epochs=self.max_iter,
+            max_epochs=epochs,
             batch_size=batch_size,
             iterator_train=BatchIterator,
             iterator_train__shuffle=True,
@@ -544,7 +622,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
             iterator_valid__batch_size=max(batch_size, self._predict_chunk_size),
             dataset=TensorDataset,
             train_split=None if valid is None else predefined_split(valid),
-            callbacks=self._make_callbacks(valid is not None, total_steps),
+            callbacks=self._make_callbacks(valid is not None, total_steps, incremental),
             predict_nonlinearity=None,
             device=device,
             verbose=self.verbose,
@@ -558,13 +636,15 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         net.batches_per_epoch_ = batches
         return net.initialize()
 
-    def _record_training(self, net, epochs_before):
+    def _record_training(self, net, epochs_before, warn=True):
         keys = ("epoch", "train_loss", "valid_loss", "valid_score", "dur")
         self.history_ = [
             {key: row[key] for key in keys if key in row} for row in net.history
         ]
         self.loss_curve_ = [row["train_loss"] for row in self.history_]
         self.n_iter_ = len(self.history_)
+        if not warn:
+            return
         if self.n_iter_ - epochs_before == self.max_iter:
             warnings.warn(
                 f"{type(self).__name__} reached max_iter={self.max_iter} epochs "
@@ -627,6 +707,18 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
                     output = activation(output)
                 outputs.append(output.cpu())
         return torch.cat(outputs).numpy().astype(np.float64, copy=False)
+
+
+def _keeps_optimizer(net):
+    """Whether ``net`` was left by partial_fit with its optimizer's state."""
+    return getattr(net, "incremental_", False) and net.optimizer_ is not None
+
+
+def _optimizer_state(net):
+    """A copy of the optimizer state a partial_fit continues from, or None."""
+    if not _keeps_optimizer(net):
+        return None
+    return copy.deepcopy(net.optimizer_.state_dict())
 
 
 def _silent(*args, **kwargs):

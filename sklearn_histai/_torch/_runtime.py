@@ -1,6 +1,8 @@
 """Where and how torch runs: devices, precision, threads, subnormal floats, seeding."""
 
 import numbers
+import os
+import sys
 import threading
 from contextlib import contextmanager, nullcontext
 
@@ -115,13 +117,50 @@ def threads_for(num_threads, work):
     -------
     n_threads : int
         ``num_threads`` itself, or for "auto" one thread for small work and
-        torch's setting otherwise.
+        :func:`thread_budget` otherwise.
     """
     if num_threads != "auto":
         return num_threads
     if work < SMALL_WORK:
         return 1
-    return torch.get_num_threads()
+    return thread_budget()
+
+
+def thread_budget():
+    """The intra-op threads a task of this process may use.
+
+    Torch's setting, except in a task of a Dask worker: the worker runs
+    several tasks at once, one per worker thread, and torch's thread pool
+    is shared by the whole process, so each task gets the threads the
+    worker's environment gives native code: ``OMP_NUM_THREADS``, which
+    Dask's nanny sets to 1 (raise it in the configuration key
+    ``distributed.nanny.pre-spawn-environ`` for fewer, larger tasks), and
+    one where it says nothing.
+
+    Returns
+    -------
+    n_threads : int
+    """
+    n_threads = torch.get_num_threads()
+    if _in_dask_worker():
+        try:
+            per_task = int(os.environ.get("OMP_NUM_THREADS", "1"))
+        except ValueError:
+            per_task = 1
+        n_threads = min(n_threads, max(per_task, 1))
+    return n_threads
+
+
+def _in_dask_worker():
+    """Whether the calling thread runs a task of a Dask worker."""
+    distributed = sys.modules.get("distributed")
+    if distributed is None:  # never imported: no worker in this process
+        return False
+    try:
+        distributed.get_worker()
+    except ValueError:
+        return False
+    return True
 
 
 def flushes_denormals():

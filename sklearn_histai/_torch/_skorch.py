@@ -167,6 +167,7 @@ class WeightedNet(InterruptibleNet):
         max_grad_norm=None,
         augmenter=None,
         perturbation=None,
+        group=None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -175,6 +176,8 @@ class WeightedNet(InterruptibleNet):
         self.max_grad_norm = max_grad_norm
         self.augmenter = augmenter
         self.perturbation = perturbation
+        # The DataParallelGroup of a data-parallel fit, or None.
+        self.group = group
 
     def __getstate__(self):
         # What prediction needs, once: cuDNN keeps a recurrent layer's
@@ -212,18 +215,22 @@ class WeightedNet(InterruptibleNet):
                 if isinstance(layer, torch.nn.RNNBase):
                     layer.flatten_parameters()
 
-    def release_training_state(self):
+    def release_training_state(self, keep_optimizer=False):
         """Drop what only training reads: the optimizer's moment estimates.
 
         A warm start builds a new optimizer, so nothing reads them after
         ``fit``; they would double the memory an Adam-trained model holds
-        (pickles leave the optimizers out altogether).
+        (pickles leave the optimizers out altogether). ``keep_optimizer``
+        keeps them for the next ``partial_fit``.
         """
-        for name in self._optimizers:
-            getattr(self, name + "_").state.clear()
-        # Their contexts read the network being trained (and hold closures).
+        if not keep_optimizer:
+            for name in self._optimizers:
+                getattr(self, name + "_").state.clear()
+        # Their contexts read the network being trained (and hold closures);
+        # the process group of a data-parallel fit cannot be pickled.
         self.augmenter = None
         self.perturbation = None
+        self.group = None
 
     def initialize(self):
         super().initialize()
@@ -235,6 +242,13 @@ class WeightedNet(InterruptibleNet):
         return self
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
+        """The weighted mean loss of a batch (of a data-parallel batch: see below).
+
+        In a data-parallel fit, a training shard's loss is its weighted sum
+        over the weights of the whole batch (``loss_denominator_``, summed
+        across the processes), so that the gradients summed across the
+        processes are those of the whole batch's mean loss.
+        """
         y, weight = y_true
         y_pred = y_pred.float()
         y = y.to(y_pred.device)
@@ -251,12 +265,31 @@ class WeightedNet(InterruptibleNet):
                 # trained in float64).
                 y_pred = y_pred.to(torch.promote_types(y_pred.dtype, y.dtype))
             losses = self.criterion_(y_pred, y)
+        if training and self.group is not None:
+            if losses.ndim > 1:
+                losses = losses.mean(dim=tuple(range(1, losses.ndim)))
+            if weight is not None:
+                losses = losses * weight.to(y_pred.device)
+            return losses.sum() / self.loss_denominator_.to(losses.device)
         if weight is None:
             return losses.mean()
         if losses.ndim > 1:  # one loss per target of a multi-output regressor
             losses = losses.mean(dim=tuple(range(1, losses.ndim)))
         weight = weight.to(y_pred.device)
         return (losses * weight).sum() / weight.sum()
+
+    def validation_step(self, batch, **fit_params):
+        """The loss of a validation batch; in a data-parallel fit, the same everywhere.
+
+        Every process scores the whole validation set with the same weights;
+        the mean of their losses makes early stopping decide alike on all of
+        them even where kernels differ in the last bit.
+        """
+        step = super().validation_step(batch, **fit_params)
+        if self.group is not None:
+            loss = step["loss"].detach().float().reshape(1)
+            step["loss"] = self.group.all_reduce(loss)[0] / self.group.world_size
+        return step
 
     def infer(self, x, **fit_params):
         with autocast_context(self.device, self.precision):
@@ -314,12 +347,26 @@ class WeightedNet(InterruptibleNet):
         """
         self._set_training(True)
         Xi, yi = batch
-        if self.augmenter is not None:
+        if self.group is not None:
+            # This process's shard of the batch every process iterates over.
+            shard = self.group.shard(len(yi[0]))
+            Xi = take(Xi, shard)
+            yi = tuple(None if part is None else part[shard] for part in yi)
+        empty = len(yi[0]) == 0
+        if self.augmenter is not None and not empty:
             y, weight = yi
             Xi, yi = self.augmenter(
                 to_device(Xi, self.device),
                 (to_device(y, self.device), to_device(weight, self.device)),
             )
+        if self.group is not None:
+            weight = yi[1]
+            local = (
+                torch.tensor(float(len(yi[0])), dtype=torch.float64)
+                if weight is None
+                else weight.detach().double().sum().cpu()
+            )
+            self.loss_denominator_ = self.group.all_reduce(local.reshape(1))[0]
         group_start = self.epoch_batches_ - self.accumulated_batches_
         group_size = min(
             self.gradient_accumulation_steps, self.batches_per_epoch_ - group_start
@@ -330,18 +377,27 @@ class WeightedNet(InterruptibleNet):
                 loss = loss / group_size
             return self.grad_scaler_.scale(loss)
 
-        if self.perturbation is None:
+        if empty:  # a shard of a data-parallel batch smaller than the group
+            y_pred, loss = None, torch.zeros((), device=self.device)
+        elif self.perturbation is None:
             y_pred = self.infer(Xi, **fit_params)
             loss = self.get_loss(y_pred, yi, X=Xi, training=True)
             scaled(loss).backward()
         else:
             y_pred, loss = self._adversarial_step(Xi, yi, scaled, fit_params)
+        if self.group is not None:
+            # The loss of the whole batch, the same on every process.
+            loss = self.group.all_reduce(loss.detach().float().reshape(1))[0]
         self.accumulated_batches_ += 1
         self.epoch_batches_ += 1
         if (
             self.accumulated_batches_ == self.gradient_accumulation_steps
             or self.epoch_batches_ == self.batches_per_epoch_
         ):
+            if self.group is not None:
+                self.group.sum_gradients(
+                    [p for _, p in self.get_all_learnable_params() if p.requires_grad]
+                )
             self._prepare_step(batch)
             if self.grad_scaler_.is_enabled():
                 for name in self._optimizers:

@@ -60,11 +60,13 @@ def label_smoothing_params(estimator):
     return {"label_smoothing": float(estimator.label_smoothing)}
 
 
-def encode_labels(estimator, labels):
+def encode_labels(estimator, labels, classes=None):
     """Return class ``labels`` as int64 indices into ``estimator.classes_``.
 
-    The first fit learns ``classes_`` (at least two) and ``n_outputs_``; a
-    warm start accepts only the classes it learnt.
+    The first fit learns ``classes_`` (at least two) and ``n_outputs_``,
+    from ``labels`` or from ``classes`` where given (the first
+    ``partial_fit``); a warm start or a further ``partial_fit`` accepts only
+    the classes it learnt.
 
     Parameters
     ----------
@@ -72,20 +74,38 @@ def encode_labels(estimator, labels):
         The classifier being fitted.
     labels : array-like of shape (n_labels,)
         The class labels.
+    classes : array-like of shape (n_classes,), default=None
+        Every class of the data, of which ``labels`` may hold some.
 
     Returns
     -------
     encoded : ndarray of shape (n_labels,) and dtype int64
     """
     check_classification_targets(labels)
-    if estimator._continuing():
-        if not np.isin(labels, estimator.classes_).all():
+    continuing = estimator._continuing()
+    if classes is not None:
+        classes = np.unique(np.asarray(classes))
+        if continuing and not np.array_equal(classes, estimator.classes_):
             raise ValueError(
-                "With warm_start=True, y may only contain the classes seen in "
-                f"the first fit: {estimator.classes_.tolist()}."
+                f"classes={classes.tolist()} is not the same as the classes of the "
+                f"first partial_fit: {estimator.classes_.tolist()}."
             )
-        return np.searchsorted(estimator.classes_, labels).astype(np.int64)
-    encoder = LabelEncoder().fit(labels)
+    if continuing or classes is not None:
+        known = estimator.classes_ if continuing else classes
+        unknown = np.setdiff1d(labels, known)
+        if len(unknown):
+            source = (
+                "the classes seen in the first fit"
+                if continuing
+                else "the classes passed as `classes`"
+            )
+            raise ValueError(
+                f"y holds labels {unknown.tolist()} that are not among {source}: "
+                f"{known.tolist()}."
+            )
+        if continuing:
+            return np.searchsorted(known, labels).astype(np.int64)
+    encoder = LabelEncoder().fit(labels if classes is None else classes)
     if len(encoder.classes_) < 2:
         raise ValueError(
             f"{type(estimator).__name__} needs samples of at least 2 classes in "
@@ -122,8 +142,8 @@ class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
     def _criterion_params(self):
         return label_smoothing_params(self)
 
-    def _encode_targets(self, y, sample_weight):
-        return encode_labels(self, y)
+    def _encode_targets(self, y, sample_weight, classes=None):
+        return encode_labels(self, y, classes)
 
     def _class_sample_weight(self, targets):
         if self.class_weight is None:
@@ -175,6 +195,37 @@ class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
             The fitted estimator.
         """
         return self._fit(X, y, sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train the network for one epoch over ``(X, y)``, continuing it.
+
+        The first call builds the network, and needs ``classes`` unless
+        ``y`` holds every class; later calls continue the network and its
+        optimizer's state (Adam's moments), as scikit-learn's
+        ``MLPClassifier.partial_fit`` does. Each call is one epoch at a
+        constant learning rate, without early stopping. This is the
+        method ``dask_ml.wrappers.Incremental`` calls on each block of a
+        larger-than-memory data set.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the data. Needed at the first call when ``y``
+            does not hold them all; later calls may repeat it.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights; the loss is their weighted mean.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one epoch further.
+        """
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def predict_proba(self, X):
         """Class probabilities of each row.
@@ -296,6 +347,34 @@ class BaseNeuralRegressor(RegressorMixin, BaseNeuralEstimator):
             The fitted estimator.
         """
         return self._fit(X, y, sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train the network for one epoch over ``(X, y)``, continuing it.
+
+        The first call builds the network and standardises the targets
+        with the mean and scale of its ``y``; later calls continue the
+        network and its optimizer's state (Adam's moments), as
+        scikit-learn's ``MLPRegressor.partial_fit`` does. Each call is one
+        epoch at a constant learning rate, without early stopping. This is
+        the method ``dask_ml.wrappers.Incremental`` calls on each block of
+        a larger-than-memory data set.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights; the loss is their weighted mean.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one epoch further.
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X):
         """Predicted targets of each row.

@@ -267,13 +267,13 @@ class _TransformerMixin:
     def _extra_callbacks(self):
         return METHODS[self.peft_method].callbacks(self)
 
-    def _record_training(self, net, epochs_before):
+    def _record_training(self, net, epochs_before, warn=True):
         with warnings.catch_warnings():
             # Fine-tuning runs a fixed budget of epochs, over which the
             # learning rate decays to zero: reaching it is not a failure to
             # converge.
             warnings.simplefilter("ignore", ConvergenceWarning)
-            super()._record_training(net, epochs_before)
+            super()._record_training(net, epochs_before, warn=warn)
         parameters = list(net.module_.parameters())
         self.n_trainable_parameters_ = sum(
             p.numel() for p in parameters if p.requires_grad
