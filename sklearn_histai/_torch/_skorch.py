@@ -187,6 +187,19 @@ class WeightedNet(InterruptibleNet):
         # the optimizers, whose moments release_training_state dropped,
         # would pickle the original views again and are left out.
         kept = {}
+        # A network left by partial_fit travels with its optimizer's state
+        # (Adam's moments), so that training continues where it stopped in
+        # another process: dask-ml's Incremental moves the model between
+        # workers. It is stored as state dicts on the CPU, which refer to
+        # the parameters by position, not as optimizers.
+        optimizer_states = None
+        if self.__dict__.get("incremental_") and all(
+            self.__dict__.get(name + "_") is not None for name in self._optimizers
+        ):
+            optimizer_states = {
+                name: _to_cpu(getattr(self, name + "_").state_dict())
+                for name in self._optimizers
+            }
         module = self.__dict__.get("module_")
         if module is not None and _holds_views(module):
             kept["module_"] = module
@@ -204,9 +217,11 @@ class WeightedNet(InterruptibleNet):
         # its class is what a re-initialisation would need.
         if isinstance(state.get("module"), torch.nn.Module):
             state["module"] = type(state["module"])
+        state["optimizer_states_"] = optimizer_states
         return state
 
     def __setstate__(self, state):
+        optimizer_states = state.pop("optimizer_states_", None)
         super().__setstate__(state)
         module = self.__dict__.get("module_")
         if module is not None:
@@ -214,6 +229,12 @@ class WeightedNet(InterruptibleNet):
             for layer in module.modules():
                 if isinstance(layer, torch.nn.RNNBase):
                     layer.flatten_parameters()
+        if optimizer_states is not None:
+            # New optimizers over the unpickled parameters, in the state
+            # they were left in (moved to the parameters' device).
+            self.initialize_optimizer()
+            for name, optimizer_state in optimizer_states.items():
+                getattr(self, name + "_").load_state_dict(optimizer_state)
 
     def release_training_state(self, keep_optimizer=False):
         """Drop what only training reads: the optimizer's moment estimates.
@@ -568,6 +589,17 @@ def _compact_copy(module):
     for tensor in itertools.chain(copied.parameters(), copied.buffers()):
         tensor.data = tensor.data.clone()
     return copied
+
+
+def _to_cpu(value):
+    """``value`` with every tensor in it (nested in dicts and lists) on the CPU."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu()
+    if isinstance(value, dict):
+        return {key: _to_cpu(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_to_cpu(item) for item in value)
+    return value
 
 
 def state_copy(module):

@@ -136,8 +136,8 @@ def test_scheduled_learning_rate_is_refused():
         assert not hasattr(clf, "net_")
 
 
-def test_partial_fit_continues_a_fit_and_a_pickled_model():
-    """Check that partial_fit continues fitted weights, also after pickling."""
+def test_partial_fit_continues_a_fit():
+    """Check that partial_fit trains the fitted network further."""
     X, y = _tabular()
     clf = FeedForwardClassifier(max_iter=5, random_state=0).fit(X, y)
     module = clf.net_.module_
@@ -146,12 +146,25 @@ def test_partial_fit_continues_a_fit_and_a_pickled_model():
     assert clf.net_.module_ is module  # the same network, trained further
     assert clf.n_iter_ == 6
     assert not np.allclose(clf.predict_proba(X), before)
+
+
+def test_pickled_model_continues_where_it_stopped():
+    """Check that a pickle between calls changes nothing (Incremental's case).
+
+    dask-ml moves a model between workers from one block to the next: the
+    optimizer's state must travel with it.
+    """
+    X, y = _tabular()
+    clf = FeedForwardClassifier(random_state=0).partial_fit(X, y)
     restored = pickle.loads(pickle.dumps(clf))
-    # The pickle leaves the optimizer's state out: the next call starts a
-    # fresh optimizer on the restored weights.
+    state = restored.net_.optimizer_.state_dict()["state"][0]
+    assert int(state["step"]) == 2  # 240 rows: batches of 200 and 40
+    clf.partial_fit(X, y)
     restored.partial_fit(X, y)
-    assert restored.n_iter_ == 7
-    assert int(restored.net_.optimizer_.state_dict()["state"][0]["step"]) == 2
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    # A model trained by fit pickles without the optimizer's moments.
+    fitted = FeedForwardClassifier(max_iter=2, random_state=0).fit(X, y)
+    assert pickle.loads(pickle.dumps(fitted)).net_.optimizer_ is None
 
 
 def test_fit_after_partial_fit_starts_afresh():
