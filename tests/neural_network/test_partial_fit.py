@@ -5,7 +5,6 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from estimator_instances import assert_state_unchanged
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 
@@ -18,6 +17,8 @@ from sklearn_histai.neural_network import (
     TransformerEncoderClassifier,
 )
 from sklearn_histai.text import EmbeddingBagClassifier
+
+from estimator_instances import assert_state_unchanged
 
 
 def _tokens(n_samples=240, random_state=0):
@@ -210,6 +211,9 @@ def test_same_seed_same_model():
 
     first, second = train(), train()
     np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
-    assert first.net_.iterator_train__seed != FeedForwardClassifier(
-        batch_size=16, random_state=0
-    ).partial_fit(X, y).net_.iterator_train__seed
+    assert (
+        first.net_.iterator_train__seed
+        != FeedForwardClassifier(batch_size=16, random_state=0)
+        .partial_fit(X, y)
+        .net_.iterator_train__seed
+    )

@@ -137,7 +137,9 @@ def main(out):
 
     with data_parallel() as group:
         for name, estimator, data, kwargs, rows in cases(batch_size=16):
-            _save(out / f"{name}-{group.rank}.npz", estimator.fit(*data, **kwargs), rows)
+            _save(
+                out / f"{name}-{group.rank}.npz", estimator.fit(*data, **kwargs), rows
+            )
         # Different data on the processes: every process refuses to train.
         X, y = make_classification(60 + group.rank, 4, random_state=0)
         from sklearn_histai.neural_network import FeedForwardClassifier

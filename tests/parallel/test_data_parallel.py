@@ -1,4 +1,4 @@
-"""Data-parallel fits: two processes of a torchrun job train as one with twice the batch."""
+"""Data-parallel fits: two torchrun processes train as one with twice the batch."""
 
 import importlib.util
 import os
