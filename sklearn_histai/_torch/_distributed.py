@@ -36,21 +36,21 @@ class DataParallelGroup:
         # NCCL reduces CUDA tensors only; gloo takes CPU tensors.
         self.backend = dist.get_backend(group)
 
-    def _comm_device(self, like):
+    def _comm_device(self):
         if self.backend == "nccl":
             return torch.device("cuda", torch.cuda.current_device())
-        return torch.device("cpu") if like is None else like.device
+        return torch.device("cpu")
 
     def all_reduce(self, tensor):
         """Return the sum of ``tensor`` over the processes, on its own device."""
         device = tensor.device
-        reduced = tensor.detach().to(self._comm_device(None), copy=True)
+        reduced = tensor.detach().to(self._comm_device(), copy=True)
         dist.all_reduce(reduced, group=self.group)
         return reduced.to(device)
 
     def broadcast_int(self, value):
         """Return rank 0's ``value`` (an int) on every process."""
-        device = self._comm_device(None)
+        device = self._comm_device()
         tensor = torch.tensor([value], dtype=torch.int64, device=device)
         dist.broadcast(tensor, src=self._global_rank(0), group=self.group)
         return int(tensor.item())
@@ -58,7 +58,7 @@ class DataParallelGroup:
     def check_same(self, value, what):
         """Raise a ValueError unless every process passes the same ``value`` (int)."""
         tensor = torch.tensor(
-            [value, -value], dtype=torch.int64, device=self._comm_device(None)
+            [value, -value], dtype=torch.int64, device=self._comm_device()
         )
         dist.all_reduce(tensor, op=dist.ReduceOp.MAX, group=self.group)
         high, low = int(tensor[0]), -int(tensor[1])
@@ -74,7 +74,7 @@ class DataParallelGroup:
         source = self._global_rank(0)
         with torch.no_grad():
             for tensor in list(module.parameters()) + list(module.buffers()):
-                sent = tensor.data.to(self._comm_device(tensor))
+                sent = tensor.data.to(self._comm_device())
                 dist.broadcast(sent, src=source, group=self.group)
                 if sent is not tensor.data:
                     tensor.data.copy_(sent)

@@ -473,7 +473,12 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         batches = math.ceil(len(train) / global_batch)
 
         interrupted = False
-        reuse = incremental and continuing and _keeps_optimizer(self.net_)
+        reuse = (
+            incremental
+            and continuing
+            and _keeps_optimizer(self.net_)
+            and self.net_.training_settings_ == self._training_settings()
+        )
         with seeded(seed, device):
             if continuing:
                 # A warm start keeps the weights and the history but trains
@@ -514,6 +519,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
                     interrupted = True
         net.release_training_state(keep_optimizer=incremental)
         net.incremental_ = incremental
+        net.training_settings_ = self._training_settings()
         self.net_ = net
         self._architecture_ = self._architecture()
         self._record_training(net, epochs_before, warn=not incremental)
@@ -523,6 +529,31 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
                 f"completed epoch ({len(net.history)}) is kept."
             )
         return self
+
+    def _training_settings(self):
+        """The training parameters a partial_fit's net and optimizer were made with.
+
+        A further call continues them only while these are unchanged; any
+        change (a learning rate, an optimizer, clipping) takes a fresh net
+        and optimizer, as a warm start does. Seeds, epochs and batch sizes
+        are set per call.
+        """
+        per_call = {
+            "max_iter",
+            "batch_size",
+            "early_stopping",
+            "validation_fraction",
+            "n_iter_no_change",
+            "tol",
+            "warm_start",
+            "random_state",
+        }
+        params = self.get_params(deep=False)
+        return {
+            name: _fingerprint(params[name])
+            for name in sorted(self._training_parameters - per_call)
+            if name in params
+        }
 
     def _check_incremental(self, group):
         """Raise a ValueError for the parameters partial_fit cannot honour."""

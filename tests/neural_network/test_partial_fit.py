@@ -217,3 +217,21 @@ def test_same_seed_same_model():
         .partial_fit(X, y)
         .net_.iterator_train__seed
     )
+
+
+def test_changed_training_parameter_takes_a_fresh_optimizer():
+    """Check that set_params between calls is honoured, not a stale optimizer kept."""
+    X, y = _tabular()
+    clf = FeedForwardClassifier(random_state=0).partial_fit(X, y).partial_fit(X, y)
+    assert int(clf.net_.optimizer_.state_dict()["state"][0]["step"]) == 4
+    clf.set_params(learning_rate=1e-2, weight_decay=1e-3)
+    clf.partial_fit(X, y)
+    optimizer = clf.net_.optimizer_
+    assert optimizer.param_groups[0]["lr"] == 1e-2
+    assert optimizer.param_groups[0]["weight_decay"] == 1e-3
+    assert int(optimizer.state_dict()["state"][0]["step"]) == 2
+    assert clf.n_iter_ == 3  # the network and its history carry on
+    # Settings that each call sets itself keep the optimizer.
+    clf.set_params(batch_size=50, random_state=1)
+    clf.partial_fit(X, y)
+    assert int(clf.net_.optimizer_.state_dict()["state"][0]["step"]) == 7

@@ -63,7 +63,10 @@ def test_search_of_a_network_equals_the_local_one(client):
 
     def search():
         return GridSearchCV(
-            FeedForwardClassifier(max_iter=5, random_state=0), grid, cv=3, n_jobs=2
+            FeedForwardClassifier(max_iter=5, device="cpu", random_state=0),
+            grid,
+            cv=3,
+            n_jobs=2,
         )
 
     local = _search_on("loky", search().set_params(n_jobs=None), X, y)
@@ -85,7 +88,7 @@ def test_search_of_a_raw_text_pipeline_equals_the_local_one(client, reviews):
 
     def search():
         pipeline = make_text_classifier("embedding", random_state=0)
-        pipeline.set_params(classifier__max_iter=3)
+        pipeline.set_params(classifier__max_iter=3, classifier__device="cpu")
         return GridSearchCV(pipeline, grid, cv=3, n_jobs=2)
 
     local = _search_on("loky", search().set_params(n_jobs=None), X, y)
@@ -102,7 +105,12 @@ def test_fine_tuning_cross_validates_on_the_cluster(client, reviews):
 
     X, y = reviews[0][:48], reviews[1][:48]
     model = TransformerClassifier(
-        peft_method="lora", lora_r=2, max_length=16, max_iter=1, random_state=0
+        peft_method="lora",
+        lora_r=2,
+        max_length=16,
+        max_iter=1,
+        device="cpu",
+        random_state=0,
     )
     local = cross_validate(model, X, y, cv=2, return_estimator=True)
     with joblib.parallel_config(backend="dask"):
@@ -145,7 +153,7 @@ def test_auto_threads_respect_the_worker_budget(client):
 
 
 def _fit(X, y):
-    return FeedForwardClassifier(max_iter=5, random_state=0).fit(X, y)
+    return FeedForwardClassifier(max_iter=5, device="cpu", random_state=0).fit(X, y)
 
 
 def test_model_fitted_on_a_worker_predicts_here(client):
@@ -161,12 +169,12 @@ def test_incremental_trains_block_by_block(client):
     dX = da.from_array(X, chunks=(100, 6))
     dy = da.from_array(y, chunks=100)
     incremental = dask_ml_wrappers.Incremental(
-        FeedForwardClassifier(random_state=0), shuffle_blocks=False
+        FeedForwardClassifier(device="cpu", random_state=0), shuffle_blocks=False
     )
     incremental.fit(dX, dy, classes=[0, 1])
     model = incremental.estimator_
     assert model.n_iter_ == 4  # one epoch per block
-    local = FeedForwardClassifier(random_state=0)
+    local = FeedForwardClassifier(device="cpu", random_state=0)
     for start in range(0, 400, 100):
         local.partial_fit(
             X[start : start + 100], y[start : start + 100], classes=[0, 1]

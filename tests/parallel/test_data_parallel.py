@@ -61,6 +61,9 @@ def runs(tmp_path_factory):
         if key not in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR")
     }
     env["OMP_NUM_THREADS"] = "1"
+    # Two processes on the CPU with gloo, also on a machine with one GPU
+    # (NCCL cannot run two processes on one device).
+    env["CUDA_VISIBLE_DEVICES"] = ""
     cases = list(CASES)
     if _finetune_available():
         env["DATA_PARALLEL_MODEL"] = _dropout_free_model(out / "model")
