@@ -23,10 +23,33 @@ _CURRENT = contextvars.ContextVar("sklearn_histai_data_parallel", default=None)
 class DataParallelGroup:
     """The processes that train one network together, and their collectives.
 
+    :func:`data_parallel` yields it; a fit reads it to cut its batches.
+
     Parameters
     ----------
     group : ProcessGroup or None
         The ``torch.distributed`` group; None is the default group.
+
+    Attributes
+    ----------
+    rank : int
+        This process's rank in the group.
+    world_size : int
+        The number of processes.
+    backend : str
+        The group's backend, "gloo" or "nccl".
+
+    Examples
+    --------
+    >>> import torch.distributed as dist
+    >>> from sklearn_histai.parallel import DataParallelGroup
+    >>> dist.init_process_group(
+    ...     "gloo", init_method="tcp://127.0.0.1:29513", rank=0, world_size=1
+    ... )
+    >>> group = DataParallelGroup()
+    >>> group.rank, group.world_size, group.shard(10)
+    (0, 1, slice(0, 10, None))
+    >>> dist.destroy_process_group()
     """
 
     def __init__(self, group=None):
@@ -42,21 +65,51 @@ class DataParallelGroup:
         return torch.device("cpu")
 
     def all_reduce(self, tensor):
-        """Return the sum of ``tensor`` over the processes, on its own device."""
+        """Return the sum of ``tensor`` over the processes, on its own device.
+
+        Parameters
+        ----------
+        tensor : torch.Tensor
+            This process's tensor; it is not modified.
+
+        Returns
+        -------
+        total : torch.Tensor
+            The element-wise sum over the processes, the same on every one.
+        """
         device = tensor.device
         reduced = tensor.detach().to(self._comm_device(), copy=True)
         dist.all_reduce(reduced, group=self.group)
         return reduced.to(device)
 
     def broadcast_int(self, value):
-        """Return rank 0's ``value`` (an int) on every process."""
+        """Return rank 0's ``value`` on every process.
+
+        Parameters
+        ----------
+        value : int
+            This process's value; only rank 0's counts.
+
+        Returns
+        -------
+        value : int
+            Rank 0's value.
+        """
         device = self._comm_device()
         tensor = torch.tensor([value], dtype=torch.int64, device=device)
         dist.broadcast(tensor, src=self._global_rank(0), group=self.group)
         return int(tensor.item())
 
     def check_same(self, value, what):
-        """Raise a ValueError unless every process passes the same ``value`` (int)."""
+        """Raise a ValueError unless every process passes the same ``value``.
+
+        Parameters
+        ----------
+        value : int
+            This process's value, e.g. its number of samples.
+        what : str
+            What the value is, for the message.
+        """
         tensor = torch.tensor(
             [value, -value], dtype=torch.int64, device=self._comm_device()
         )
@@ -70,7 +123,13 @@ class DataParallelGroup:
             )
 
     def broadcast_module(self, module):
-        """Copy rank 0's parameters and buffers to the module of every process."""
+        """Copy rank 0's parameters and buffers to the module of every process.
+
+        Parameters
+        ----------
+        module : torch.nn.Module
+            This process's copy of the network, changed in place.
+        """
         source = self._global_rank(0)
         with torch.no_grad():
             for tensor in list(module.parameters()) + list(module.buffers()):
@@ -85,6 +144,11 @@ class DataParallelGroup:
         One collective per device and dtype, over the gradients flattened into
         one buffer. A parameter without a gradient on this process (an empty
         shard, an unused layer) contributes zeros, and receives the sum.
+
+        Parameters
+        ----------
+        parameters : list of torch.nn.Parameter
+            The trained parameters, in the same order on every process.
         """
         groups = {}
         for parameter in parameters:
@@ -108,14 +172,39 @@ class DataParallelGroup:
                 offset += size
 
     def shard(self, n_rows):
-        """The slice of a batch of ``n_rows`` rows that this process trains on."""
+        """The rows of a batch that this process trains on.
+
+        Parameters
+        ----------
+        n_rows : int
+            The rows of the batch every process iterates over.
+
+        Returns
+        -------
+        rows : slice
+            Contiguous shards, in rank order, of sizes that differ by at
+            most one; a shard is empty when the batch has fewer rows than
+            there are processes.
+        """
         return slice(
             self.rank * n_rows // self.world_size,
             (self.rank + 1) * n_rows // self.world_size,
         )
 
     def device(self, device):
-        """This process's device for a resolved ``device``: its own GPU for "cuda"."""
+        """This process's device for a resolved ``device``.
+
+        Parameters
+        ----------
+        device : str
+            The estimator's resolved device.
+
+        Returns
+        -------
+        device : str
+            ``device`` itself, except "cuda" (no index): the GPU of the
+            process's ``LOCAL_RANK``.
+        """
         if device != "cuda":
             return device
         local_rank = int(os.environ.get("LOCAL_RANK", self.rank))

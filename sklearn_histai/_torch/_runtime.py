@@ -140,6 +140,13 @@ def thread_budget():
     Returns
     -------
     n_threads : int
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_histai.parallel import thread_budget
+    >>> thread_budget() == torch.get_num_threads()  # not in a Dask worker
+    True
     """
     n_threads = torch.get_num_threads()
     if _in_dask_worker():
