@@ -272,7 +272,8 @@ def run_dask(n_workers, grids, X, y, folds, repeats):
         before = probe_each_worker()
         warm_up = time.perf_counter() - start
         backend = "dask-queued" if n_workers == 1 else "dask"
-        with joblib.parallel_config(backend=backend):
+        # The reviews go to the workers once, not with every fit's task.
+        with joblib.parallel_config(backend=backend, scatter=[X, y]):
             result = timed_searches(grids, X, y, -1, folds, repeats)
         after = probe_each_worker()
     finally:

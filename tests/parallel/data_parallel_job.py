@@ -85,6 +85,46 @@ def cases(batch_size):
         {},
         Xt[:20],
     )
+    from sklearn_histai.text import LSTMLanguageModel, SequenceTagger
+
+    sentences, tags = [], []
+    for index in range(60):
+        if index % 3:
+            sentences.append(["the", "run", "was", "long"])
+            tags.append(["DET", "NOUN", "VERB", "ADJ"])
+        else:
+            sentences.append(["they", "run", "fast"])
+            tags.append(["PRON", "VERB", "ADV"])
+    yield (
+        "tagger",
+        SequenceTagger(
+            embedding_dim=8,
+            hidden_size=8,
+            char_filters=8,
+            batch_size=batch_size,
+            max_iter=3,
+            early_stopping=False,
+            **common,
+        ),
+        (sentences, tags),
+        {},
+        sentences[:6],
+    )
+    yield (
+        # Rows of different lengths: the loss of a row is over its tokens.
+        "language_model",
+        LSTMLanguageModel(
+            embedding_dim=8,
+            hidden_size=8,
+            batch_size=batch_size,
+            max_iter=3,
+            early_stopping=False,
+            **common,
+        ),
+        (sentences + [["birds", "fly"]] * 9,),
+        {},
+        sentences[:6],
+    )
     model = os.environ.get("DATA_PARALLEL_MODEL")
     if model:  # the pretrained encoder, without dropout
         from sklearn_histai.datasets import load_imdb
@@ -113,11 +153,14 @@ def cases(batch_size):
 
 def _save(path, estimator, rows):
     history = estimator.history_
-    outputs = (
-        estimator.predict_proba(rows)
-        if hasattr(estimator, "predict_proba")
-        else estimator.predict(rows)
-    )
+    if hasattr(estimator, "score_samples"):  # a language model
+        outputs = estimator.score_samples(rows)
+    elif hasattr(estimator, "predict_proba"):
+        outputs = estimator.predict_proba(rows)
+        if not isinstance(outputs, np.ndarray):  # a tagger's, one per sentence
+            outputs = np.concatenate(outputs)
+    else:
+        outputs = estimator.predict(rows)
     np.savez(
         path,
         train_loss=[row["train_loss"] for row in history],

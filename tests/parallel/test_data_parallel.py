@@ -15,7 +15,7 @@ from sklearn_histai.neural_network import FeedForwardClassifier
 from sklearn_histai.parallel import DataParallelGroup, data_parallel
 
 JOB = Path(__file__).with_name("data_parallel_job.py")
-CASES = ["weighted", "uneven", "lstm"]
+CASES = ["weighted", "uneven", "lstm", "tagger", "language_model"]
 
 
 def _free_port():
