@@ -13,11 +13,11 @@ Models (``--models``): ``feedforward``, a feed-forward net (two hidden
 layers of 512) on 40,000 x 100 synthetic rows, 5 epochs, and ``lora``, the
 default LoRA ``TransformerClassifier`` on the first ``--reviews`` IMDB
 reviews (``max_length=128``: the first 128 tokens of each), one epoch. The
-table gives the median fit time over ``--repeats`` runs (the processes' start-up, imports and data loading are
-not timed), the speed-up over the reference and over the two-thread peer,
-and the largest difference between the per-epoch training losses of the
-data-parallel fit and of the reference: the data-parallel fit is the same
-computation, cut in two.
+table gives the median fit time over ``--repeats`` runs (the processes'
+start-up, imports and data loading are not timed), the speed-up over the
+reference and over the two-thread peer, and the largest difference between
+the per-epoch training losses of the data-parallel fit and of the
+reference: the data-parallel fit is the same computation, cut in two.
 
 Run ``python benchmarks/bench_data_parallel.py [--quick]``. It starts its
 own processes; ``--worker`` is the internal mode they run in.
