@@ -13,13 +13,14 @@ four times in one invocation, on the same data and candidates:
 4. ``dask-2-default`` (unless ``--no-dask-default``): ``dask-2`` with Dask's
    default environment for its workers.
 
-The Dask clusters of the first two runs start their workers without
-``MALLOC_TRIM_THRESHOLD_``, which Dask's nanny sets to 65536 by default:
-set at all, it turns off glibc's adaptive mmap threshold, so that every
+The Dask clusters of the first two runs use the settings that the user
+guide recommends for training (``TRAINING_CONFIG``): workers without
+``MALLOC_TRIM_THRESHOLD_``, which Dask's nanny sets to 65536 by default
+(set at all, it turns off glibc's adaptive mmap threshold, so that every
 tensor of more than 128 KiB is a fresh mmap paid for in page faults, which
-doubled the time of a CNN fit (see ``UNSET_MALLOC_TRIM``). The nanny also
-sets its environment in the client process; it is restored after each
-cluster, so that loky's workers do not inherit it.
+doubled the time of a CNN fit), and monitors that wake up less often. The
+nanny also sets its environment in the client process; it is restored
+after each cluster, so that loky's workers do not inherit it.
 
 joblib runs a call of one effective job in the calling process, and its
 Dask backend counts the cluster's threads: under ``backend="dask"`` the
@@ -255,16 +256,24 @@ def register_queued_dask_backend():
     joblib.register_parallel_backend("dask-queued", QueuedDaskBackend)
 
 
-# Dask's nanny starts every worker with MALLOC_TRIM_THRESHOLD_=65536, which
-# also turns off glibc's adaptive mmap threshold: every tensor of more than
-# 128 KiB is then a fresh mmap, paid for in page faults (one CNN fit of the
-# search: 11.1 s of wall time without it, 23.1 s with it, system time 1.2 s
-# against 12.9 s). Unsetting it is the configuration recommended in the
-# user guide; ``dask-2-default`` keeps Dask's default to show the cost.
-UNSET_MALLOC_TRIM = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+# The Dask settings the user guide recommends for training (``dask-2-default``
+# keeps Dask's defaults to show their cost). Dask's nanny starts every worker
+# with MALLOC_TRIM_THRESHOLD_=65536, which also turns off glibc's adaptive
+# mmap threshold: every tensor of more than 128 KiB is then a fresh mmap,
+# paid for in page faults (one CNN fit of the search: 11.1 s of wall time
+# without it, 23.1 s with it, system time 1.2 s against 12.9 s). The
+# scheduler's and the workers' monitors, every 20 to 500 ms by default, cost
+# the client 5.0 CPU seconds of a 116 s search on two cores that the fits
+# keep busy, and 1.9 s at these intervals.
+TRAINING_CONFIG = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.admin.tick.interval": "200ms",
+}
 
 
-def run_dask(n_workers, grids, X, y, folds, repeats, config=UNSET_MALLOC_TRIM):
+def run_dask(n_workers, grids, X, y, folds, repeats, config=TRAINING_CONFIG):
     """The searches on a fresh ``LocalCluster``; start-up and warm-up apart."""
     import dask
     from distributed import Client, LocalCluster
