@@ -450,7 +450,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         world_size = 1
         if group is not None:
             # Every process must split, shuffle and initialise alike.
-            group.check_same(len(y), "the number of samples")
+            group.check_same(len(targets), "the number of samples")
             seed = group.broadcast_int(seed)
             world_size = group.world_size
         uniform = np.all(sample_weight == sample_weight[0])
