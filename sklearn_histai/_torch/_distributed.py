@@ -16,6 +16,8 @@ from contextlib import contextmanager
 import torch
 import torch.distributed as dist
 
+from sklearn_histai._torch._skorch import take
+
 # The process group of the data-parallel block being run, or None.
 _CURRENT = contextvars.ContextVar("sklearn_histai_data_parallel", default=None)
 
@@ -77,10 +79,53 @@ class DataParallelGroup:
         total : torch.Tensor
             The element-wise sum over the processes, the same on every one.
         """
+        copied = tensor.detach().to(self._comm_device(), copy=True)
+        return self._sum_owned(copied).to(tensor.device)
+
+    def _sum_owned(self, tensor):
+        """Sum a tensor nobody else holds over the processes (in place if possible)."""
         device = tensor.device
-        reduced = tensor.detach().to(self._comm_device(), copy=True)
+        reduced = tensor.to(self._comm_device())  # no copy when already there
         dist.all_reduce(reduced, group=self.group)
         return reduced.to(device)
+
+    def shard_batch(self, X, y):
+        """This process's rows of a batch: its inputs, and its targets and weights.
+
+        Parameters
+        ----------
+        X : torch.Tensor or dict of torch.Tensor
+            The inputs of the batch every process iterates over.
+        y : tuple
+            Its targets and weights (None when all samples weigh the same).
+
+        Returns
+        -------
+        X, y : the rows of :meth:`shard`, in the same forms.
+        """
+        rows = self.shard(len(y[0]))
+        return take(X, rows), tuple(None if part is None else part[rows] for part in y)
+
+    def batch_weight(self, y):
+        """The weight of the whole batch, from this process's targets and weights.
+
+        Parameters
+        ----------
+        y : tuple
+            This process's targets and weights (None: each row weighs one).
+
+        Returns
+        -------
+        total : torch.Tensor
+            The sum of the weights over every process's shard, a float64
+            scalar on the CPU, the same on every process.
+        """
+        targets, weight = y
+        if weight is None:
+            local = torch.tensor([float(len(targets))], dtype=torch.float64)
+        else:
+            local = weight.detach().double().sum().reshape(1).cpu()
+        return self._sum_owned(local)[0]
 
     def broadcast_int(self, value):
         """Return rank 0's ``value`` on every process.
@@ -164,7 +209,7 @@ class DataParallelGroup:
                     for p in members
                 ]
             )
-            flat = self.all_reduce(flat)
+            flat = self._sum_owned(flat)
             offset = 0
             for p in members:
                 size = p.numel()

@@ -413,7 +413,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
                 weights, optimizer_state, epochs = saved
                 net.module_.load_state_dict(weights)
                 if optimizer_state is not None:
-                    net.optimizer_.load_state_dict(optimizer_state)
+                    net.load_optimizer_states(optimizer_state)
                 del net.history[epochs:]
             raise
         finally:
@@ -473,11 +473,12 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         batches = math.ceil(len(train) / global_batch)
 
         interrupted = False
+        settings = self._training_settings()
         reuse = (
             incremental
             and continuing
-            and _keeps_optimizer(self.net_)
-            and self.net_.training_settings_ == self._training_settings()
+            and self.net_.keeps_optimizer()
+            and self.net_.training_settings_ == settings
         )
         with seeded(seed, device):
             if continuing:
@@ -519,7 +520,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
                     interrupted = True
         net.release_training_state(keep_optimizer=incremental)
         net.incremental_ = incremental
-        net.training_settings_ = self._training_settings()
+        net.training_settings_ = settings
         self.net_ = net
         self._architecture_ = self._architecture()
         self._record_training(net, epochs_before, warn=not incremental)
@@ -740,16 +741,11 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         return torch.cat(outputs).numpy().astype(np.float64, copy=False)
 
 
-def _keeps_optimizer(net):
-    """Whether ``net`` was left by partial_fit with its optimizer's state."""
-    return getattr(net, "incremental_", False) and net.optimizer_ is not None
-
-
 def _optimizer_state(net):
-    """A copy of the optimizer state a partial_fit continues from, or None."""
-    if not _keeps_optimizer(net):
+    """A copy of the optimizers' state a partial_fit continues from, or None."""
+    if not net.keeps_optimizer():
         return None
-    return copy.deepcopy(net.optimizer_.state_dict())
+    return copy.deepcopy(net.optimizer_states())
 
 
 def _silent(*args, **kwargs):

@@ -193,13 +193,8 @@ class WeightedNet(InterruptibleNet):
         # workers. It is stored as state dicts on the CPU, which refer to
         # the parameters by position, not as optimizers.
         optimizer_states = None
-        if self.__dict__.get("incremental_") and all(
-            self.__dict__.get(name + "_") is not None for name in self._optimizers
-        ):
-            optimizer_states = {
-                name: _to_cpu(getattr(self, name + "_").state_dict())
-                for name in self._optimizers
-            }
+        if self.keeps_optimizer():
+            optimizer_states = _to_cpu(self.optimizer_states())
         module = self.__dict__.get("module_")
         if module is not None and _holds_views(module):
             kept["module_"] = module
@@ -233,8 +228,30 @@ class WeightedNet(InterruptibleNet):
             # New optimizers over the unpickled parameters, in the state
             # they were left in (moved to the parameters' device).
             self.initialize_optimizer()
-            for name, optimizer_state in optimizer_states.items():
-                getattr(self, name + "_").load_state_dict(optimizer_state)
+            self.load_optimizer_states(optimizer_states)
+
+    def keeps_optimizer(self):
+        """Whether partial_fit left this net with its optimizers to continue from."""
+        return getattr(self, "incremental_", False) and all(
+            getattr(self, name + "_", None) is not None for name in self._optimizers
+        )
+
+    def optimizer_states(self):
+        """The state dicts of the optimizers, by name (tensors not copied)."""
+        return {
+            name: getattr(self, name + "_").state_dict() for name in self._optimizers
+        }
+
+    def load_optimizer_states(self, states):
+        """Load state dicts returned by :meth:`optimizer_states` into the optimizers.
+
+        Parameters
+        ----------
+        states : dict
+            State dicts by optimizer name.
+        """
+        for name, state in states.items():
+            getattr(self, name + "_").load_state_dict(state)
 
     def release_training_state(self, keep_optimizer=False):
         """Drop what only training reads: the optimizer's moment estimates.
@@ -353,6 +370,11 @@ class WeightedNet(InterruptibleNet):
         self.epoch_batches_ = 0
         # The first listener is the net's own, a no-op.
         self.grad_listeners_ = _batch_listeners(self, "on_grad_computed")[1:]
+        if self.group is not None:
+            # What a data-parallel step sums across the processes.
+            self.trained_parameters_ = [
+                p for _, p in self.get_all_learnable_params() if p.requires_grad
+            ]
         if self.augmenter is not None:
             self.augmenter.context.new_epoch()
 
@@ -369,10 +391,7 @@ class WeightedNet(InterruptibleNet):
         self._set_training(True)
         Xi, yi = batch
         if self.group is not None:
-            # This process's shard of the batch every process iterates over.
-            shard = self.group.shard(len(yi[0]))
-            Xi = take(Xi, shard)
-            yi = tuple(None if part is None else part[shard] for part in yi)
+            Xi, yi = self.group.shard_batch(Xi, yi)
         empty = len(yi[0]) == 0
         if self.augmenter is not None and not empty:
             y, weight = yi
@@ -381,13 +400,7 @@ class WeightedNet(InterruptibleNet):
                 (to_device(y, self.device), to_device(weight, self.device)),
             )
         if self.group is not None:
-            weight = yi[1]
-            local = (
-                torch.tensor(float(len(yi[0])), dtype=torch.float64)
-                if weight is None
-                else weight.detach().double().sum().cpu()
-            )
-            self.loss_denominator_ = self.group.all_reduce(local.reshape(1))[0]
+            self.loss_denominator_ = self.group.batch_weight(yi)
         group_start = self.epoch_batches_ - self.accumulated_batches_
         group_size = min(
             self.gradient_accumulation_steps, self.batches_per_epoch_ - group_start
@@ -416,9 +429,7 @@ class WeightedNet(InterruptibleNet):
             or self.epoch_batches_ == self.batches_per_epoch_
         ):
             if self.group is not None:
-                self.group.sum_gradients(
-                    [p for _, p in self.get_all_learnable_params() if p.requires_grad]
-                )
+                self.group.sum_gradients(self.trained_parameters_)
             self._prepare_step(batch)
             if self.grad_scaler_.is_enabled():
                 for name in self._optimizers:
