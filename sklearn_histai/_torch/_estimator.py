@@ -783,6 +783,8 @@ def _fingerprint(value):
         return value
     if isinstance(value, list | tuple):
         return tuple(_fingerprint(item) for item in value)
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), _fingerprint(v)) for k, v in value.items()))
     if isinstance(value, np.ndarray | torch.Tensor):
         array = np.ascontiguousarray(np.asarray(value))
         digest = hashlib.sha1(array.tobytes()).hexdigest()

@@ -53,7 +53,17 @@ default=None
         What feeds the output layer: the final hidden states ("last", both
         directions), or the element-wise maximum or mean of the last layer's
         outputs over the steps of the sequence (padding excluded). Pooling
-        trains much faster on long token sequences such as reviews."""
+        trains much faster on long token sequences such as reviews.
+    recurrent_weights : list of dict or None, default=None
+        Weights to start the forward direction of the first recurrent layers
+        from, one dict per layer with the arrays ``weight_ih``,
+        ``weight_hh``, ``bias_ih`` and ``bias_hh`` in torch's layout (gates
+        stacked along the first axis): e.g. the layers of a language model
+        trained on unlabelled text, which
+        :func:`~sklearn_histai.text.make_text_classifier` passes with
+        ``pretrained=``. The shapes must match ``hidden_size`` and the
+        input size (``embedding_dim``); the other layers and the backward
+        directions start at random."""
 
 
 _RECURRENT_CONSTRAINTS = {
@@ -64,6 +74,7 @@ _RECURRENT_CONSTRAINTS = {
     "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
     "n_features_per_step": [Interval(numbers.Integral, 1, None, closed="left")],
     "pooling": [StrOptions({"last", "max", "mean"})],
+    "recurrent_weights": [list, tuple, None],
 }
 
 
@@ -107,6 +118,7 @@ class _RecurrentMixin(TokenInputMixin):
             embeddings=self._pretrained_embeddings(),
             freeze_embeddings=self.freeze_embeddings,
             pooling=self.pooling,
+            recurrent_weights=self.recurrent_weights,
         )
 
     def _multiply_adds_per_sample(self, module):
@@ -212,6 +224,7 @@ class RNNClassifier(_RNNMixin, BaseNeuralClassifier):
         embeddings=None,
         freeze_embeddings=False,
         pooling="last",
+        recurrent_weights=None,
         class_weight=None,
         label_smoothing=0.0,
         augmentation=None,
@@ -249,6 +262,7 @@ class RNNClassifier(_RNNMixin, BaseNeuralClassifier):
         self.embeddings = embeddings
         self.freeze_embeddings = freeze_embeddings
         self.pooling = pooling
+        self.recurrent_weights = recurrent_weights
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
         self.augmentation = augmentation
@@ -346,6 +360,7 @@ class RNNRegressor(_RNNMixin, BaseNeuralRegressor):
         embeddings=None,
         freeze_embeddings=False,
         pooling="last",
+        recurrent_weights=None,
         augmentation=None,
         max_iter=200,
         batch_size="auto",
@@ -381,6 +396,7 @@ class RNNRegressor(_RNNMixin, BaseNeuralRegressor):
         self.embeddings = embeddings
         self.freeze_embeddings = freeze_embeddings
         self.pooling = pooling
+        self.recurrent_weights = recurrent_weights
         self.augmentation = augmentation
         super().__init__(
             max_iter=max_iter,
@@ -479,6 +495,7 @@ class LSTMClassifier(_LSTMMixin, BaseNeuralClassifier):
         embeddings=None,
         freeze_embeddings=False,
         pooling="last",
+        recurrent_weights=None,
         class_weight=None,
         label_smoothing=0.0,
         augmentation=None,
@@ -516,6 +533,7 @@ class LSTMClassifier(_LSTMMixin, BaseNeuralClassifier):
         self.embeddings = embeddings
         self.freeze_embeddings = freeze_embeddings
         self.pooling = pooling
+        self.recurrent_weights = recurrent_weights
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
         self.augmentation = augmentation
@@ -613,6 +631,7 @@ class LSTMRegressor(_LSTMMixin, BaseNeuralRegressor):
         embeddings=None,
         freeze_embeddings=False,
         pooling="last",
+        recurrent_weights=None,
         augmentation=None,
         max_iter=200,
         batch_size="auto",
@@ -648,6 +667,7 @@ class LSTMRegressor(_LSTMMixin, BaseNeuralRegressor):
         self.embeddings = embeddings
         self.freeze_embeddings = freeze_embeddings
         self.pooling = pooling
+        self.recurrent_weights = recurrent_weights
         self.augmentation = augmentation
         super().__init__(
             max_iter=max_iter,

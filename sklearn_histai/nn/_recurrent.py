@@ -130,6 +130,50 @@ class StackedRecurrence(nn.Module):
             for layer in range(num_layers)
         )
 
+    def load_forward_weights(self, weights):
+        """Start the forward direction of the first layers from given weights.
+
+        Parameters
+        ----------
+        weights : sequence of dict
+            One dict per layer, from the first: the arrays or tensors
+            ``weight_ih``, ``weight_hh``, ``bias_ih`` and ``bias_hh`` of the
+            layer's forward direction, in the layout of torch's recurrent
+            layers (gates stacked along the first axis), e.g. those of a
+            trained language model. Layers past the given ones, and the
+            backward directions, keep their weights.
+
+        Raises
+        ------
+        ValueError
+            If there are more dicts than layers, a key is missing or extra,
+            or an array's shape differs from the layer's.
+        """
+        if len(weights) > len(self.layers):
+            raise ValueError(
+                f"{len(weights)} layers of weights given for a network of "
+                f"{len(self.layers)} layers."
+            )
+        names = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"}
+        with torch.no_grad():
+            for index, (given, directions) in enumerate(zip(weights, self.layers)):
+                if set(given) != names:
+                    raise ValueError(
+                        f"The weights of layer {index} must have the keys "
+                        f"{sorted(names)}; got {sorted(given)}."
+                    )
+                for name in sorted(names):
+                    target = getattr(directions[0], f"{name}_l0")
+                    value = torch.as_tensor(given[name], dtype=target.dtype)
+                    if value.shape != target.shape:
+                        raise ValueError(
+                            f"The {name} of layer {index} has shape "
+                            f"{tuple(value.shape)}; this network needs "
+                            f"{tuple(target.shape)} (hidden_size, input size "
+                            "and cell must match those the weights come from)."
+                        )
+                    target.copy_(value)
+
     def forward(self, inputs, lengths):
         """Outputs of the last layer at every step, and its final states.
 
@@ -207,6 +251,10 @@ class RecurrentNet(nn.Module):
         real steps. Pooling gives every step a short gradient path to the
         output, which trains far faster than the final state on long texts
         (the max-pooled BiLSTM of Conneau et al., 2017).
+    recurrent_weights : sequence of dict or None, default=None
+        Weights to start the forward direction of the first layers from
+        (see :meth:`StackedRecurrence.load_forward_weights`), e.g. those of
+        a language model trained on unlabelled text.
 
     Examples
     --------
@@ -240,6 +288,7 @@ class RecurrentNet(nn.Module):
         embeddings=None,
         freeze_embeddings=False,
         pooling="last",
+        recurrent_weights=None,
     ):
         super().__init__()
         if pooling not in POOLINGS:
@@ -271,6 +320,8 @@ class RecurrentNet(nn.Module):
             bidirectional=bidirectional,
             dropout=dropout,
         )
+        if recurrent_weights is not None:
+            self.rnn.load_forward_weights(recurrent_weights)
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(hidden_size * (2 if bidirectional else 1), n_outputs)
 

