@@ -69,7 +69,7 @@ def quiet_transformers(transformers):
             logging.enable_progress_bar()
 
 
-def _not_local(what, source, exc):
+def not_local_error(what, source, exc):
     return ValueError(
         f"Could not load the {what} {source!r} from the local disk or the local "
         f"Hugging Face cache ({exc}). Pass a local checkpoint folder: nothing is "
@@ -110,7 +110,7 @@ def load_encoder(model):
                     source, local_files_only=True
                 )
             except (OSError, ValueError) as exc:
-                raise _not_local("model", source, exc) from exc
+                raise not_local_error("model", source, exc) from exc
         else:
             with tempfile.TemporaryDirectory() as folder:
                 source.save_pretrained(folder)
@@ -162,7 +162,7 @@ def load_tokenizer(tokenizer, model, truncation):
                     source, local_files_only=True
                 )
             except (OSError, ValueError) as exc:
-                raise _not_local("tokenizer", source, exc) from exc
+                raise not_local_error("tokenizer", source, exc) from exc
     loaded.truncation_side = TRUNCATION_SIDES[truncation]
     return loaded
 
