@@ -25,6 +25,14 @@ Sections (``--sections``; all by default):
 
   The pretrained models are learnt once and serve every label count. A
   plot of accuracy against the number of labels is written to ``--plot``.
+- ``dapt``: the LoRA transformer
+  (:class:`~sklearn_histai.finetune.TransformerClassifier`, defaults but
+  ``--dapt-max-length`` tokens) fine-tuned on ``--dapt-labels`` labelled
+  reviews, from the bundled checkpoint and from that checkpoint after
+  domain-adaptive pretraining
+  (:func:`~sklearn_histai.finetune.continue_pretraining`, one pass over
+  ``--dapt-reviews`` unlabelled reviews), tested on ``--dapt-test``
+  reviews.
 - ``clustering``: document clustering without labels:
   :class:`~sklearn.cluster.KMeans` with two clusters on Word2Vec document
   vectors (the TF-IDF-weighted mean of the word vectors) and on TF-IDF
@@ -218,6 +226,51 @@ def _plot(curves, path, n_unlabelled):
     print(f"(plot written to {path})")
 
 
+def bench_dapt(args):
+    import tempfile
+
+    from sklearn_histai.finetune import TransformerClassifier, continue_pretraining
+
+    torch.set_num_threads(args.threads)
+    X_train, y_train = load_imdb("train", return_X_y=True)
+    X_test, y_test = load_imdb("test", return_X_y=True)
+    X_test, y_test = X_test[: args.dapt_test], y_test[: args.dapt_test]
+    n_labels = max(args.dapt_labels)
+    unlabelled = X_train[n_labels : n_labels + args.dapt_reviews]
+    folder = tempfile.mkdtemp()
+    start = time.perf_counter()
+    continue_pretraining(
+        unlabelled,
+        folder,
+        max_length=args.dapt_max_length,
+        random_state=0,
+        verbose=1,
+    )
+    print(
+        f"(continue_pretraining: {time.perf_counter() - start:.0f} s on "
+        f"{len(unlabelled)} reviews)",
+        flush=True,
+    )
+    rows = []
+    for n in args.dapt_labels:
+        for name, model in (("bundled", None), ("adapted", folder)):
+            clf = TransformerClassifier(
+                model=model, max_length=args.dapt_max_length, random_state=0
+            )
+            start = time.perf_counter()
+            clf.fit(X_train[:n], y_train[:n])
+            seconds = time.perf_counter() - start
+            rows.append((name, n, f"{clf.score(X_test, y_test):.3f}", f"{seconds:.0f}"))
+            print(rows[-1], flush=True)
+    table(
+        f"LoRA fine-tuning with few labels, with and without domain-adaptive "
+        f"pretraining on {len(unlabelled)} unlabelled reviews (first "
+        f"{args.dapt_max_length} tokens; accuracy on {len(X_test)} test reviews)",
+        rows,
+        ["checkpoint", "labels", "accuracy", "fit s"],
+    )
+
+
 def bench_clustering(args):
     torch.set_num_threads(args.threads)
     X_train, _ = load_imdb("train", return_X_y=True)
@@ -279,8 +332,8 @@ def main():
     parser.add_argument(
         "--sections",
         nargs="+",
-        default=["curves", "clustering"],
-        choices=["curves", "clustering"],
+        default=["curves", "dapt", "clustering"],
+        choices=["curves", "dapt", "clustering"],
     )
     parser.add_argument("--kinds", nargs="+", default=["bow", "embedding", "lstm"])
     parser.add_argument(
@@ -298,6 +351,10 @@ def main():
     parser.add_argument("--lm-epochs", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--lstm-self-training", action="store_true")
+    parser.add_argument("--dapt-labels", type=int, nargs="+", default=[200, 500])
+    parser.add_argument("--dapt-reviews", type=int, default=2000)
+    parser.add_argument("--dapt-max-length", type=int, default=64)
+    parser.add_argument("--dapt-test", type=int, default=1000)
     parser.add_argument(
         "--plot",
         default="doc/user_guide/images/semi_supervised_imdb.png",
@@ -310,8 +367,12 @@ def main():
         args.labels, args.unlabelled, args.n_test = [50, 100], 200, 200
         args.w2v_epochs, args.lm_epochs, args.self_training_iter = 1, 1, 1
         args.max_length, args.plot = 64, ""
+        args.dapt_labels, args.dapt_reviews, args.dapt_test = [16], 32, 32
+        args.dapt_max_length = 16
     if "curves" in args.sections:
         bench_curves(args)
+    if "dapt" in args.sections:
+        bench_dapt(args)
     if "clustering" in args.sections:
         bench_clustering(args)
 
