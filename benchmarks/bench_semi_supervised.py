@@ -21,7 +21,9 @@ Sections (``--sections``; all by default):
     embedding layer (``pretrained=``);
   - ``language model``: an
     :class:`~sklearn_histai.text.LSTMLanguageModel` learnt on all the text
-    starts the embedding and LSTM layers of the ``"lstm"`` kind (ULMFiT).
+    starts the embedding and LSTM layers of the ``"lstm"`` kind (ULMFiT);
+  - ``LM embeddings``: its embeddings only (``classifier__recurrent_weights
+    =None``).
 
   The pretrained models are learnt once and serve every label count. A
   plot of accuracy against the number of labels is written to ``--plot``.
@@ -77,7 +79,7 @@ METHODS = {
     "cnn": ("supervised", "self-training", "word2vec"),
     # Self-training refits the LSTM on up to ``--unlabelled`` more reviews
     # per round: an hour on two cores. Add it with --lstm-self-training.
-    "lstm": ("supervised", "language model"),
+    "lstm": ("supervised", "language model", "LM embeddings"),
 }
 
 
@@ -129,10 +131,13 @@ def _pretrain(text, kind, args):
 
 def _classifier(kind, method, pretrained, args):
     settings = _settings(kind, args.max_length)
-    if method in ("word2vec", "language model"):
-        return make_text_classifier(
+    if method in ("word2vec", "language model", "LM embeddings"):
+        model = make_text_classifier(
             kind, pretrained=pretrained, random_state=0, **settings
         )
+        if method == "LM embeddings":
+            model.set_params(classifier__recurrent_weights=None)
+        return model
     model = make_text_classifier(kind, random_state=0, **settings)
     if method == "self-training":
         model.set_params(
@@ -156,8 +161,8 @@ def bench_curves(args):
             if method not in args.methods:
                 continue
             source = None
-            if method in ("word2vec", "language model"):
-                key = "lstm" if method == "language model" else kind
+            if method in ("word2vec", "language model", "LM embeddings"):
+                key = "lstm" if method != "word2vec" else kind
                 if key not in pretrained:
                     pretrained[key] = _pretrain(pool, key, args)
                     print(
@@ -214,6 +219,9 @@ def _plot(curves, path, n_unlabelled):
                 n, accuracy = zip(*points)
                 ax.plot(n, accuracy, marker="o", label=method)
         ax.set_xscale("log")
+        ax.set_xticks(sorted({n for points in curves.values() for n, _ in points}))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+        ax.minorticks_off()
         ax.set_title(f'"{kind}"')
         ax.set_xlabel("labelled reviews")
         ax.grid(alpha=0.3)
@@ -339,7 +347,13 @@ def main():
     parser.add_argument(
         "--methods",
         nargs="+",
-        default=["supervised", "self-training", "word2vec", "language model"],
+        default=[
+            "supervised",
+            "self-training",
+            "word2vec",
+            "language model",
+            "LM embeddings",
+        ],
     )
     parser.add_argument("--labels", type=int, nargs="+", default=[200, 1000, 5000])
     parser.add_argument("--unlabelled", type=int, default=10_000)
@@ -348,8 +362,8 @@ def main():
     parser.add_argument("--threshold", type=float, default=0.9)
     parser.add_argument("--self-training-iter", type=int, default=3)
     parser.add_argument("--w2v-epochs", type=int, default=5)
-    parser.add_argument("--lm-epochs", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--lm-epochs", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--lstm-self-training", action="store_true")
     parser.add_argument("--dapt-labels", type=int, nargs="+", default=[200, 500])
     parser.add_argument("--dapt-reviews", type=int, default=2000)
@@ -362,7 +376,7 @@ def main():
     )
     args = parser.parse_args()
     if args.lstm_self_training:
-        METHODS["lstm"] = ("supervised", "self-training", "language model")
+        METHODS["lstm"] = ("supervised", "self-training", *METHODS["lstm"][1:])
     if args.quick:
         args.labels, args.unlabelled, args.n_test = [50, 100], 200, 200
         args.w2v_epochs, args.lm_epochs, args.self_training_iter = 1, 1, 1
