@@ -27,6 +27,7 @@ FULL_BATCH = (
 PER_CHECK_PARAMS = {
     name: {"check_sample_weight_equivalence_on_dense_data": FULL_BATCH}
     for name in [
+        "AutoencoderTransformer",
         "CNNClassifier",
         "CNNRegressor",
         "EmbeddingBagClassifier",

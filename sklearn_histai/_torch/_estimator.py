@@ -702,17 +702,19 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         """The training loss of a constant prediction, or None where unknown."""
         return None
 
-    def _forward(self, X, activation=None, dtype=None):
+    def _forward(self, X, activation=None, dtype=None, module=None):
         """Network outputs for validated input, in bounded memory, as float64.
 
         ``activation``, when given, is applied to each chunk of outputs.
         ``dtype``, when given, is the precision of the computation: a copy
         of the network in it computes the outputs (float64 makes them
         independent of the other rows of the batch to the last float32 bit,
-        which float32 matrix products are not).
+        which float32 matrix products are not). ``module``, when given, is
+        the part of the trained network to run (e.g. an autoencoder's
+        encoder); by default the whole.
         """
         check_is_fitted(self)
-        module = self.net_.module_
+        module = self.net_.module_ if module is None else module
         if dtype is not None and module_dtype(module) != dtype:
             module = copy.deepcopy(module).to(dtype)
         device = self.net_.device

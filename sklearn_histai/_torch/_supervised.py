@@ -118,7 +118,9 @@ def encode_labels(estimator, labels, classes=None):
 
 
 def _softmax(logits):
-    return torch.softmax(logits, dim=1)
+    # In float64: float32 probabilities sum to one only within ~1e-7, less
+    # closely than scikit-learn's log_loss checks (its float64 eps).
+    return torch.softmax(logits.to(torch.float64), dim=1)
 
 
 class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):

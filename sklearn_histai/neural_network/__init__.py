@@ -1,6 +1,7 @@
 """Neural estimators trained through skorch: MLP, CNN, RNN, LSTM, Transformer."""
 
 from sklearn_histai._torch._adversarial import adversarial_examples
+from sklearn_histai.neural_network._autoencoder import AutoencoderTransformer
 from sklearn_histai.neural_network._cnn import CNNClassifier, CNNRegressor
 from sklearn_histai.neural_network._feedforward import (
     FeedForwardClassifier,
@@ -18,6 +19,7 @@ from sklearn_histai.neural_network._transformer import (
 )
 
 __all__ = [
+    "AutoencoderTransformer",
     "CNNClassifier",
     "CNNRegressor",
     "FeedForwardClassifier",

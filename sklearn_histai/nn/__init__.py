@@ -8,6 +8,7 @@ from sklearn_histai.nn._adapters import (
     PrefixTuning,
     add_bottleneck_adapters,
 )
+from sklearn_histai.nn._autoencoder import Autoencoder
 from sklearn_histai.nn._cnn import LeNet
 from sklearn_histai.nn._embedding_bag import EmbeddingBagNet
 from sklearn_histai.nn._encoder import EncoderWithHead
@@ -47,6 +48,7 @@ from sklearn_histai.nn._word2vec import (
 
 __all__ = [
     "MLP",
+    "Autoencoder",
     "BiLSTMTagger",
     "BottleneckAdapter",
     "CRFNegLogLikelihood",
