@@ -25,6 +25,7 @@ import warnings
 
 import numpy as np
 import torch
+from _report import table
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
@@ -35,16 +36,6 @@ from sklearn.model_selection import train_test_split
 from sklearn_histai.neural_network import AutoencoderTransformer
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
-
-
-def table(title, rows, columns):
-    print(f"\n{title}")
-    widths = [
-        max(len(str(c)), *(len(f"{r[i]}") for r in rows)) for i, c in enumerate(columns)
-    ]
-    print("  ".join(str(c).ljust(w) for c, w in zip(columns, widths)))
-    for row in rows:
-        print("  ".join(f"{v}".ljust(w) for v, w in zip(row, widths)), flush=True)
 
 
 def _data_sets(args):

@@ -40,6 +40,7 @@ import warnings
 
 import numpy as np
 import torch
+from _report import table
 from sklearn.base import clone
 from sklearn.datasets import load_digits, make_classification
 from sklearn.exceptions import ConvergenceWarning
@@ -56,16 +57,6 @@ warnings.filterwarnings("ignore", category=ConvergenceWarning)
 warnings.filterwarnings("ignore", message=".*did not fit the data.*")
 
 EDA = "eda"
-
-
-def table(title, rows, columns):
-    print(f"\n{title}")
-    widths = [
-        max(len(str(c)), *(len(f"{r[i]}") for r in rows)) for i, c in enumerate(columns)
-    ]
-    print("  ".join(str(c).ljust(w) for c, w in zip(columns, widths)))
-    for row in rows:
-        print("  ".join(f"{v}".ljust(w) for v, w in zip(row, widths)), flush=True)
 
 
 def _median(values):

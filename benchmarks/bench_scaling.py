@@ -101,6 +101,7 @@ import joblib
 import numpy as np
 import psutil
 import torch
+from _report import table
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import Pipeline
@@ -343,16 +344,6 @@ def run_loky(grids, X, y, folds, repeats):
     result = timed_searches(grids, X, y, 2, folds, repeats)
     after = joblib.Parallel(n_jobs=2)(probes for _ in range(4))
     return (*result, None, warm_up, before, after)
-
-
-def table(title, rows, columns):
-    print(f"\n{title}")
-    widths = [
-        max(len(str(c)), *(len(f"{r[i]}") for r in rows)) for i, c in enumerate(columns)
-    ]
-    print("  ".join(str(c).ljust(w) for c, w in zip(columns, widths)))
-    for row in rows:
-        print("  ".join(f"{v}".ljust(w) for v, w in zip(row, widths)), flush=True)
 
 
 def main():

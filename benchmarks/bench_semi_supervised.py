@@ -53,6 +53,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _report import table
 from sklearn.cluster import KMeans
 from sklearn.decomposition import TruncatedSVD
 from sklearn.exceptions import ConvergenceWarning
@@ -81,16 +82,6 @@ METHODS = {
     # per round: an hour on two cores. Add it with --lstm-self-training.
     "lstm": ("supervised", "language model", "LM embeddings"),
 }
-
-
-def table(title, rows, columns):
-    print(f"\n{title}")
-    widths = [
-        max(len(str(c)), *(len(f"{r[i]}") for r in rows)) for i, c in enumerate(columns)
-    ]
-    print("  ".join(str(c).ljust(w) for c, w in zip(columns, widths)))
-    for row in rows:
-        print("  ".join(f"{v}".ljust(w) for v, w in zip(row, widths)), flush=True)
 
 
 def _settings(kind, max_length):

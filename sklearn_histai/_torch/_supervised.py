@@ -117,6 +117,26 @@ def encode_labels(estimator, labels, classes=None):
     return encoder.transform(labels).astype(np.int64)
 
 
+def mean_and_scale(values, sample_weight):
+    """Weighted mean and standard deviation of each column (1 where constant).
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_samples, n_columns)
+        The values, e.g. regression targets or features to standardise.
+    sample_weight : ndarray of shape (n_samples,)
+        The weight of each row.
+
+    Returns
+    -------
+    mean : ndarray of shape (n_columns,)
+    scale : ndarray of shape (n_columns,)
+    """
+    mean = np.average(values, axis=0, weights=sample_weight)
+    scale = np.sqrt(np.average((values - mean) ** 2, axis=0, weights=sample_weight))
+    return mean, np.where(scale > 0, scale, 1.0)
+
+
 def _softmax(logits):
     # In float64: float32 probabilities sum to one only within ~1e-7, less
     # closely than scikit-learn's log_loss checks (its float64 eps).
@@ -304,11 +324,7 @@ class BaseNeuralRegressor(RegressorMixin, BaseNeuralEstimator):
         if not self._continuing():
             # The targets are standardised so that the defaults work on
             # targets of any scale (the loss and learning rate see unit scale).
-            self.y_mean_ = np.average(y2d, axis=0, weights=sample_weight)
-            scale = np.sqrt(
-                np.average((y2d - self.y_mean_) ** 2, axis=0, weights=sample_weight)
-            )
-            self.y_scale_ = np.where(scale > 0, scale, 1.0)
+            self.y_mean_, self.y_scale_ = mean_and_scale(y2d, sample_weight)
             self.n_outputs_ = y2d.shape[1]
             self.y_ndim_ = y.ndim
         elif y2d.shape[1] != self.n_outputs_:

@@ -12,6 +12,7 @@ from torch import nn
 
 from sklearn_histai._torch._docs import COMMON_PARAMETERS_DOC
 from sklearn_histai._torch._estimator import BaseNeuralEstimator, check_layer_sizes
+from sklearn_histai._torch._supervised import mean_and_scale
 from sklearn_histai.nn import Autoencoder
 from sklearn_histai.nn._activations import ACTIVATIONS
 from sklearn_histai.utils import ModelHistory
@@ -240,11 +241,7 @@ class AutoencoderTransformer(
 
     def _encode_targets(self, y, sample_weight):
         if not self._continuing():
-            self.mean_ = np.average(y, axis=0, weights=sample_weight)
-            scale = np.sqrt(
-                np.average((y - self.mean_) ** 2, axis=0, weights=sample_weight)
-            )
-            self.scale_ = np.where(scale > 0, scale, 1.0)
+            self.mean_, self.scale_ = mean_and_scale(y, sample_weight)
             self.n_outputs_ = y.shape[1]
         return (y - self.mean_) / self.scale_
 
