@@ -133,6 +133,19 @@ def scores(y_true, proba, classes):
     }
 
 
+METRIC_COLUMNS = [
+    "model",
+    "accuracy",
+    "log-loss",
+    "ECE",
+    "fit (s)",
+    "Δ accuracy",
+    "log-loss ratio",
+    "ECE ratio",
+    "fit ratio",
+]
+
+
 def table(title, rows, columns):
     """Print ``rows`` as a markdown table."""
     print(f"\n{title}\n")
@@ -355,17 +368,7 @@ def bench_imdb(args, seeds):
         f"IMDB ({len(X_train)}/{len(X_test)} reviews, medians over {len(seeds)} "
         f"seed(s)); differences and ratios against the best member, {best}",
         [_metric_row(name, runs[name], runs[best]) for name in names],
-        [
-            "model",
-            "accuracy",
-            "log-loss",
-            "ECE",
-            "fit (s)",
-            "Δ accuracy",
-            "log-loss ratio",
-            "ECE ratio",
-            "fit ratio",
-        ],
+        METRIC_COLUMNS,
     )
 
 
@@ -498,17 +501,7 @@ def bench_tabular(args, seeds):
                     ],
                     f"{task}, seed {seed}",
                 )
-        columns = [
-            "model",
-            "accuracy",
-            "log-loss",
-            "ECE",
-            "fit (s)",
-            "Δ accuracy",
-            "log-loss ratio",
-            "ECE ratio",
-            "fit ratio",
-        ]
+        columns = METRIC_COLUMNS
         table(
             f"{task} ({len(X_train)}/{len(X_test)} rows, medians over "
             f"{len(seeds)} seed(s); one net: every member); differences and "

@@ -7,7 +7,7 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit
 from sklearn.metrics import r2_score
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from sklearn_histai._torch._docs import COMMON_PARAMETERS_DOC
@@ -230,10 +230,7 @@ class AutoencoderTransformer(
         return X
 
     def _validate_input(self, X, *, reset, y="no_validation"):
-        X = self._check_input(
-            validate_data(self, X, dtype=list(self._input_dtype), reset=reset),
-            reset=reset,
-        )
+        X = super()._validate_input(X, reset=reset)
         if isinstance(y, str) and y == "no_validation":
             return X
         # The network learns to give back its input.
