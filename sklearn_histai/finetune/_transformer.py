@@ -22,6 +22,7 @@ from sklearn_histai._torch._docs import (
 from sklearn_histai._torch._estimator import (
     BaseNeuralEstimator,
 )
+from sklearn_histai._torch._persistence import to_arrays, to_tensors
 from sklearn_histai._torch._runtime import resolve_device, seeded
 from sklearn_histai._torch._supervised import (
     BaseNeuralClassifier,
@@ -286,30 +287,33 @@ class _TransformerMixin:
 
     def __getstate__(self):
         state = dict(super().__getstate__())
-        net = state.pop("net_", None)
-        if net is None:
-            return state
+        # The tokenizer is loaded again from the checkpoint.
         state.pop("tokenizer_", None)
-        # Only what training changed is stored: the frozen weights are
-        # rebuilt from the checkpoint (and the seeded initialisation).
-        state["_trained_network"] = {
-            "weights": {
-                name: param.detach().cpu().clone()
-                for name, param in net.module_.named_parameters()
-                if param.requires_grad
-            },
-            "history": list(net.history),
-        }
         return state
 
     def __setstate__(self, state):
-        trained = state.pop("_trained_network", None)
         super().__setstate__(state)
-        if trained is not None:
+        if "net_" in vars(self):
             self.tokenizer_ = load_tokenizer(
                 self.tokenizer, self.model, self.truncation
             )
-            self.net_ = self._rebuild_network(trained)
+
+    def _network_state(self, net):
+        # Only what training changed is stored: the frozen weights are
+        # rebuilt from the checkpoint (and the seeded initialisation).
+        return {
+            "weights": to_arrays(
+                {
+                    name: param
+                    for name, param in net.module_.named_parameters()
+                    if param.requires_grad
+                }
+            ),
+            "history": to_arrays(list(net.history)),
+        }
+
+    def _restore_network(self, network):
+        return self._rebuild_network(network)
 
     def _rebuild_network(self, trained):
         expected = self._base_fingerprint_
@@ -321,7 +325,7 @@ class _TransformerMixin:
                 "not the one this estimator was fine-tuned from; unpickle it where "
                 "that checkpoint is installed."
             )
-        weights = trained["weights"]
+        weights = to_tensors(trained["weights"])
         _, unexpected = module.load_state_dict(weights, strict=False)
         trainable = {n for n, p in module.named_parameters() if p.requires_grad}
         if unexpected or trainable - set(weights):
