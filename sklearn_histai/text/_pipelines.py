@@ -18,6 +18,7 @@ from sklearn_histai.neural_network import (
 from sklearn_histai.text._embedding_bag import EmbeddingBagClassifier
 from sklearn_histai.text._pretrained import resolve_pretrained
 from sklearn_histai.text._tokenizer import TextAnalyzer, TextTokenizer
+from sklearn_histai.utils._documents import check_documents
 
 KINDS = ("bow", "embedding", "rnn", "lstm", "cnn", "transformer")
 
@@ -53,6 +54,29 @@ _SEQUENCE = {"max_length": 256, "truncation": "pre"}
 # 128-dimensional embeddings then to 0.882; the max-pooled BiLSTM went
 # from 0.864 (256 tokens, no dropout) to 0.871 with dropout 0.5.
 _LONG_SEQUENCE = {"max_length": 400, "truncation": "pre"}
+
+
+class _DocumentsTfidfVectorizer(TfidfVectorizer):
+    """scikit-learn's ``TfidfVectorizer`` that refuses what is not documents.
+
+    ``TfidfVectorizer`` iterates over what it is given: a DataFrame yields
+    its column names, so a one-column frame of reviews (as a model server
+    passes a request) became one document per column name, and one
+    prediction came back for the whole batch. Here the input goes through
+    the same check as the other kinds' :class:`TextTokenizer`: a 1-D
+    sequence of str, or a clear error.
+    """
+
+    def fit(self, raw_documents, y=None):
+        return super().fit(check_documents(raw_documents, name="raw_documents"), y)
+
+    def fit_transform(self, raw_documents, y=None):
+        documents = check_documents(raw_documents, name="raw_documents")
+        return super().fit_transform(documents, y)
+
+    def transform(self, raw_documents):
+        documents = check_documents(raw_documents, name="raw_documents")
+        return super().transform(documents)
 
 
 def _tokenizer_and_model(kind, vocab_size, embeddings, random_state):
@@ -311,7 +335,7 @@ or None, default=None
             [
                 (
                     "tfidf",
-                    TfidfVectorizer(
+                    _DocumentsTfidfVectorizer(
                         analyzer=TextAnalyzer(ngram_range=(1, 2)),
                         min_df=2,
                         sublinear_tf=True,

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
+from sklearn.base import clone
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
@@ -45,6 +46,27 @@ def test_make_text_classifier_bow_steps():
     assert isinstance(pipeline["tfidf"].analyzer, TextAnalyzer)
     assert pipeline["tfidf"].max_features == 1000
     assert isinstance(pipeline["classifier"], LogisticRegression)
+
+
+@pytest.mark.parametrize("kind", ["bow", *sorted(MODELS)])
+def test_every_kind_refuses_a_data_frame_of_documents(kind):
+    """Check a 1-column DataFrame raises, where it used to give one prediction.
+
+    scikit-learn's TfidfVectorizer iterates over a DataFrame's column names,
+    so "bow" took the frame for one document (a model server passes one).
+    """
+    pd = pytest.importorskip("pandas")
+    X = ["a good film", "a bad film", "good fun", "bad plot"] * 3
+    y = [1, 0, 1, 0] * 3
+    model = make_text_classifier(kind, random_state=0)
+    if kind != "bow":
+        model.set_params(classifier__max_iter=2, classifier__embedding_dim=4)
+    model.fit(pd.Series(X), y)
+    with pytest.raises(ValueError, match="1-D sequence of str documents"):
+        model.predict(pd.DataFrame({"text": X}))
+    with pytest.raises(ValueError, match="1-D sequence of str documents"):
+        clone(model).fit(pd.DataFrame({"text": X}), y)
+    assert model.predict(pd.Series(X)).shape == (12,)
 
 
 @pytest.mark.parametrize("kind", sorted(MODELS))
