@@ -4,6 +4,8 @@ from contextlib import contextmanager
 
 from sklearn.base import clone
 
+from sklearn_histai.neural_network import FeedForwardClassifier
+
 # Constructor parameters that make the project's own common tests (beyond
 # scikit-learn's checks, which run on the defaults) faster. They may change
 # speed-related settings (sizes, epochs) and nothing else.
@@ -41,6 +43,14 @@ PER_CHECK_PARAMS = {
         "TransformerEncoderClassifier",
         "TransformerEncoderRegressor",
     ]
+}
+# DistilledClassifier's default student is a FeedForwardClassifier: the
+# same full-batch training, for the same reason, given to its student.
+PER_CHECK_PARAMS["DistilledClassifier"] = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        {"student": FeedForwardClassifier(**FULL_BATCH[0])},
+        FULL_BATCH[1],
+    )
 }
 # Word2Vec reads X as token ids and skips ids 0 and 1 (TextTokenizer's
 # padding and out-of-vocabulary ids) by default.

@@ -35,6 +35,7 @@ from sklearn_histai._torch._runtime import (
     autocast_context,
     cpu_context,
     draw_seed,
+    inference_only,
     module_dtype,
     resolve_device,
     resolve_precision,
@@ -422,10 +423,27 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
 
     def _fit_network(self, X, y, sample_weight, incremental=False, classes=None):
         self._check_params()
+        # What deploy.quantize and deploy.prune recorded describes the network
+        # this fit replaces (a failed fit restores them with the rest).
+        for name in ("quantization_", "sparsity_", "layer_sparsity_"):
+            vars(self).pop(name, None)
         group = current_group()
         if incremental:
             self._check_incremental(group)
         augmentations = self._augmentations()
+        if (
+            (self.warm_start or incremental)
+            and hasattr(self, "net_")
+            and inference_only(self.net_.module_)
+        ):
+            method = "partial_fit" if incremental else "fit with warm_start=True"
+            raise ValueError(
+                f"{type(self).__name__}.{method} would train its network further, "
+                "but the network was quantised (sklearn_histai.deploy.quantize) to "
+                "int8 or half precision and can only predict. Train the "
+                "full-precision estimator and quantize it again, or set "
+                "warm_start=False to train a new full-precision network."
+            )
         continuing = self._continuing()
         if continuing:
             self._check_same_architecture()
@@ -614,10 +632,17 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
     def _continuing(self):
         """Whether this fit trains the network of the previous one further.
 
-        True for a warm start, and for a ``partial_fit`` after a first call.
+        True for a warm start, and for a ``partial_fit`` after a first call,
+        of a network that can train: one quantised by
+        ``sklearn_histai.deploy.quantize`` only predicts, and
+        :meth:`_fit_network` refuses to continue it.
         """
         incremental = vars(self).get("_incremental", False)
-        return (self.warm_start or incremental) and hasattr(self, "net_")
+        return (
+            (self.warm_start or incremental)
+            and hasattr(self, "net_")
+            and not inference_only(self.net_.module_)
+        )
 
     def _optimizer_params(self):
         """Keyword arguments of the optimizer (skorch's ``optimizer__*``).

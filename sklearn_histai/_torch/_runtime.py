@@ -19,7 +19,19 @@ DEVICE_TYPES = ("cpu", "cuda")
 # processes compete for the cores it was measured up to 30x slower.
 SMALL_WORK = 1_000_000_000
 
-NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
+# The numpy dtype of the float rows fed to a network of each dtype. numpy
+# has no bfloat16: a network cast to it (``sklearn_histai.deploy.quantize``)
+# takes float32 rows and casts them itself.
+NUMPY_DTYPES = {
+    torch.float32: np.float32,
+    torch.float64: np.float64,
+    torch.float16: np.float16,
+    torch.bfloat16: np.float32,
+}
+
+# The float dtypes a network trains in; one in half precision, or holding
+# int8 layers, only predicts.
+TRAINING_DTYPES = frozenset({torch.float32, torch.float64})
 
 # The parameter constraints of ``device`` and ``num_threads``, shared by
 # every estimator that trains a network; ``resolve_device`` checks the rest.
@@ -237,8 +249,36 @@ def draw_seed(random_state):
 
 
 def module_dtype(module):
-    """The float dtype of a module's first parameter."""
-    return next(module.parameters()).dtype
+    """The float dtype of a module's first parameter.
+
+    A module without parameters (every layer quantised to int8, whose
+    packed weights are not parameters) computes in float32.
+    """
+    parameter = next(module.parameters(), None)
+    return torch.float32 if parameter is None else parameter.dtype
+
+
+def inference_only(module):
+    """Whether a network can only predict: it holds int8 or half-precision layers.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        A trained network, e.g. one of ``sklearn_histai.deploy.quantize``.
+
+    Returns
+    -------
+    inference_only : bool
+        True where an entry of its state dict is not a plain tensor (the
+        packed weights of a dynamically quantised layer), is quantised, or
+        is a float tensor in a dtype that training does not use.
+    """
+    for value in module.state_dict().values():
+        if not isinstance(value, torch.Tensor) or value.is_quantized:
+            return True
+        if value.is_floating_point() and value.dtype not in TRAINING_DTYPES:
+            return True
+    return False
 
 
 def to_device(inputs, device):

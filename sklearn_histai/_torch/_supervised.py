@@ -8,12 +8,24 @@ import torch
 from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import compute_sample_weight
+from sklearn.utils import check_scalar, compute_sample_weight
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+)
 from torch import nn
 
+from sklearn_histai._torch._distillation import (
+    DistillationLoss,
+    SoftTargets,
+    distillation_targets,
+    soft_target_classes,
+    soften,
+    target_labels,
+)
 from sklearn_histai._torch._estimator import BaseNeuralEstimator
 from sklearn_histai.augmentation import AUGMENTATIONS, Augmentation
 from sklearn_histai.augmentation._base import resolve_augmentation
@@ -162,14 +174,28 @@ class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
         return resolve_augmentations(self)
 
     def _criterion_params(self):
-        return label_smoothing_params(self)
+        params = label_smoothing_params(self)
+        soft = self._running_soft_targets()
+        if soft is not None:
+            params.update(temperature=soft.temperature, alpha=soft.alpha)
+        return params
+
+    def _running_soft_targets(self):
+        """The soft targets of the running :meth:`fit_soft_targets`, or None."""
+        return vars(self).get("_soft_targets")
 
     def _encode_targets(self, y, sample_weight, classes=None):
-        return encode_labels(self, y, classes)
+        indices = encode_labels(self, y, classes)
+        soft = self._running_soft_targets()
+        if soft is None:
+            return indices
+        return distillation_targets(indices, soft.labelled, soft.softened)
 
     def _class_sample_weight(self, targets):
         if self.class_weight is None:
             return 1.0
+        if targets.ndim == 2:  # soft targets: the labels they stand for
+            targets = target_labels(targets)
         class_weight = self.class_weight
         if isinstance(class_weight, dict):
             unknown = [label for label in class_weight if label not in self.classes_]
@@ -185,17 +211,26 @@ class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
         return compute_sample_weight(class_weight, targets)
 
     def _stratification(self, targets):
-        return targets
+        return target_labels(targets) if targets.ndim == 2 else targets
 
     def _baseline_loss(self):
-        # The cross-entropy of predicting every class alike.
-        return math.log(len(self.classes_))
+        # The cross-entropy of predicting every class alike; with soft
+        # targets, that of both terms of the distillation loss.
+        baseline = math.log(len(self.classes_))
+        soft = self._running_soft_targets()
+        if soft is None:
+            return baseline
+        return baseline * (soft.alpha * soft.temperature**2 + 1 - soft.alpha)
 
     def _criterion(self):
+        if self._running_soft_targets() is not None:
+            return DistillationLoss
         return nn.CrossEntropyLoss
 
     @staticmethod
     def _validation_score(outputs, targets, weights):
+        if targets.ndim == 2:
+            targets = target_labels(targets)
         return accuracy_score(targets, outputs.argmax(axis=1), sample_weight=weights)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -248,6 +283,130 @@ class BaseNeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
             The estimator, trained one epoch further.
         """
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_soft_targets(
+        self,
+        X,
+        soft_targets,
+        y=None,
+        *,
+        classes=None,
+        labelled=None,
+        temperature=1.0,
+        alpha=0.5,
+        sample_weight=None,
+    ):
+        """Train the network on class probabilities (soft targets), as a student.
+
+        Knowledge distillation [1]_: the loss of a row is ``alpha * T**2 *
+        CE(softmax(z / T), p_T) + (1 - alpha) * CE(softmax(z), y)``, where
+        ``z`` are the network's logits, ``p_T`` the row's soft targets
+        softened at the temperature ``T`` (``p_T ∝ p ** (1 / T)``) and ``y``
+        its hard label. Rows without a hard label (a transfer set of
+        unlabelled inputs) have the soft term only. Everything else is as
+        in :meth:`fit`: early stopping (on the validation loss of the same
+        objective), sample and class weights (of the hard label, or of the
+        most probable soft class where there is none), seeding, warm
+        starts, and a failed fit leaving the estimator as it was.
+        :class:`~sklearn_histai.deploy.DistilledClassifier` calls this
+        method with a teacher's probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows, as :meth:`fit` takes them.
+        soft_targets : array-like of shape (n_samples, n_classes)
+            Class probabilities of each row (e.g. a teacher's
+            ``predict_proba``), at temperature one: non-negative rows that
+            sum to one, whose columns follow ``classes``.
+        y : array-like of shape (n_samples,), default=None
+            Hard labels. None: no row has one (the soft term only).
+        classes : array-like of shape (n_classes,), default=None
+            The class of each column of ``soft_targets``. By default, the
+            sorted labels of ``y`` (which must then hold every class), or
+            ``0, ..., n_classes - 1`` without ``y``.
+        labelled : array-like of shape (n_samples,) and dtype bool, default=None
+            Which rows have a hard label in ``y``; the others are read as
+            unlabelled, whatever ``y`` holds there. By default every row
+            when ``y`` is given.
+        temperature : float, default=1.0
+            The temperature ``T`` (positive) of the soft term; above one it
+            exposes the relative probabilities of the unlikely classes.
+        alpha : float, default=0.5
+            The weight of the soft term, in [0, 1]; ``1 - alpha`` weighs the
+            hard labels. ``alpha=0`` trains on the hard labels alone.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights; the loss is their weighted mean.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator; ``classes_`` is ``classes``.
+
+        References
+        ----------
+        .. [1] Hinton, G., Vinyals, O. and Dean, J. (2015). "Distilling the
+           knowledge in a neural network." NIPS Deep Learning Workshop.
+        """
+        check_scalar(
+            temperature,
+            "temperature",
+            numbers.Real,
+            min_val=0,
+            include_boundaries="neither",
+        )
+        check_scalar(alpha, "alpha", numbers.Real, min_val=0, max_val=1)
+        soft_targets = check_array(
+            soft_targets, dtype=np.float64, input_name="soft_targets"
+        )
+        n_samples, n_classes = soft_targets.shape
+        if (soft_targets < 0).any() or not np.allclose(
+            soft_targets.sum(axis=1), 1, atol=1e-4
+        ):
+            raise ValueError(
+                "soft_targets must hold class probabilities: non-negative rows "
+                "that sum to one."
+            )
+        if labelled is None:
+            labelled = np.full(n_samples, y is not None)
+        labelled = check_array(
+            labelled, ensure_2d=False, dtype=None, input_name="labelled"
+        )
+        if labelled.dtype != bool or labelled.ndim != 1:
+            raise ValueError(
+                f"labelled must be a 1-D array of bool; got dtype "
+                f"{labelled.dtype} and shape {labelled.shape}."
+            )
+        if labelled.any() and y is None:
+            raise ValueError("labelled marks rows with hard labels, but y is None.")
+        labels = None
+        if y is not None:
+            y = np.asarray(y)
+            check_consistent_length(soft_targets, y)
+            labels = y[labelled]
+            check_classification_targets(labels)
+        check_consistent_length(X, soft_targets, labelled)
+        classes, soft_targets = soft_target_classes(classes, labels, soft_targets)
+        # The label of each row as fit reads it: the hard label, or the most
+        # probable soft class of an unlabelled row (for the stratified split
+        # and the class weights), which the loss does not read.
+        indices = soft_targets.argmax(axis=1)
+        if labels is not None:
+            known = np.isin(labels, classes)
+            if not known.all():
+                raise ValueError(
+                    f"y holds labels {np.unique(labels[~known]).tolist()} that are "
+                    f"not among the classes of soft_targets: {classes.tolist()}."
+                )
+            indices[labelled] = np.searchsorted(classes, labels)
+        self._soft_targets = SoftTargets(
+            soften(soft_targets, temperature), labelled, temperature, alpha
+        )
+        try:
+            return self._fit(X, classes[indices], sample_weight, classes=classes)
+        finally:
+            vars(self).pop("_soft_targets", None)
 
     def predict_proba(self, X):
         """Class probabilities of each row.
