@@ -778,7 +778,7 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         # (quantised, bfloat16) keeps skorch's pickling.
         state = dict(super().__getstate__())
         net = state.get("net_")
-        if net is not None and portable_module(net.module_):
+        if net is not None and self._portable_network(net):
             del state["net_"]
             state["_network_state"] = self._network_state(net)
         return state
@@ -789,6 +789,10 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         super().__setstate__(state)
         if network is not None:
             self.net_ = self._restore_network(network)
+
+    def _portable_network(self, net):
+        """Whether ``net`` pickles as plain data (:meth:`_network_state`)."""
+        return portable_module(net.module_)
 
     def _network_state(self, net):
         """The trained network ``net`` as plain data, for :meth:`_restore_network`."""

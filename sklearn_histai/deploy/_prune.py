@@ -11,7 +11,6 @@ from torch import nn
 from torch.nn.utils import prune as torch_prune
 
 from sklearn_histai.deploy._quantize import compress_networks
-from sklearn_histai.finetune import TransformerClassifier, TransformerRegressor
 
 _CONVOLUTIONS = nn.Conv1d | nn.Conv2d | nn.Conv3d
 
@@ -118,12 +117,6 @@ def _fine_tune(network, fine_tune_iter, X, y):
 
 def _prune_network(network, amount, structured, fine_tune_iter, X, y):
     """Prune the network of (a copy of) a fitted estimator in place."""
-    if isinstance(network, TransformerClassifier | TransformerRegressor):
-        raise TypeError(
-            f"prune does not support a fine-tuned {type(network).__name__}: its "
-            "pickles store only the fine-tuned weights, so its pruned pretrained "
-            "weights would be lost. Use quantize to shrink it."
-        )
     module = network.net_.module_
     weights = _prunable_weights(module)
     if structured:

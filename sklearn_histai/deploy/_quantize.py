@@ -11,7 +11,6 @@ from torch import nn
 
 from sklearn_histai._torch._runtime import inference_only, module_dtype
 from sklearn_histai._torch._supervised import BaseNeuralClassifier, BaseNeuralRegressor
-from sklearn_histai.finetune import TransformerClassifier, TransformerRegressor
 
 # The layers torch's dynamic quantisation rewrites to int8; Elman's nn.RNN
 # has no dynamically quantised version in torch.
@@ -213,8 +212,7 @@ def quantize(estimator, dtype="int8"):
         If ``estimator`` is neither a neural classifier or regressor of this
         package nor a pipeline holding one.
     ValueError
-        If the network is already quantised, or for ``dtype="float16"`` of
-        a fine-tuned transformer.
+        If the network is already quantised.
 
     See Also
     --------
@@ -253,9 +251,9 @@ def quantize(estimator, dtype="int8"):
     ``"bfloat16"`` keeps float32's range with fewer digits, and works on
     CPUs and recent GPUs. ``"float16"`` suits GPUs: on the CPU torch lacks
     fast float16 kernels for some layers, and values beyond 65504 overflow.
-    A fine-tuned transformer takes ``"int8"`` or ``"bfloat16"``: its pickles
-    store the fine-tuned weights as numpy arrays, which would hold the
-    float16 weights without the base checkpoint's merged ones.
+    A quantised fine-tuned transformer pickles its whole network with torch
+    (it no longer matches the checkpoint it would otherwise be rebuilt
+    from), as large as the checkpoint's weights in the new precision.
 
     The quantised network only predicts: ``partial_fit`` and ``fit`` with
     ``warm_start=True`` raise a ValueError, while ``fit`` with
@@ -281,14 +279,6 @@ def quantize(estimator, dtype="int8"):
     """
 
     def compress(network, X):
-        if dtype == "float16" and isinstance(
-            network, TransformerClassifier | TransformerRegressor
-        ):
-            raise ValueError(
-                f'dtype="float16" is not supported for a fine-tuned '
-                f"{type(network).__name__}: its pickles store only the "
-                'fine-tuned weights. Use dtype="bfloat16" or dtype="int8".'
-            )
         _quantize_network(network, dtype)
 
     return compress_networks(estimator, compress, function="quantize")

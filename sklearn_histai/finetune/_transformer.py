@@ -298,6 +298,14 @@ class _TransformerMixin:
                 self.tokenizer, self.model, self.truncation
             )
 
+    def _portable_network(self, net):
+        # Only the trained weights are stored, and the frozen ones rebuilt
+        # from the checkpoint: a network whose frozen weights were changed
+        # after training (deploy.prune, deploy.quantize, which merge the
+        # adapters) keeps torch's pickling of the whole network.
+        changed = hasattr(self, "sparsity_") or hasattr(self, "quantization_")
+        return not changed and super()._portable_network(net)
+
     def _network_state(self, net):
         # Only what training changed is stored: the frozen weights are
         # rebuilt from the checkpoint (and the seeded initialisation).
