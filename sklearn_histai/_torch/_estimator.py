@@ -300,7 +300,12 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
             X = X.astype(NUMPY_DTYPES[float_dtype], copy=False)
         X = np.ascontiguousarray(X)
         # torch cannot wrap read-only memory (e.g. a read-only memmap).
-        return torch.from_numpy(X if X.flags.writeable else X.copy())
+        tensor = torch.from_numpy(X if X.flags.writeable else X.copy())
+        if tensor.is_floating_point() and tensor.dtype != float_dtype:
+            # numpy has no bfloat16: the rows of such a network (one cast
+            # by deploy.quantize) come as float32 and are cast here.
+            tensor = tensor.to(float_dtype)
+        return tensor
 
     def _make_callbacks(self, early_stopping, total_steps, incremental=False):
         callbacks = [("training_guard", TrainingGuard())]

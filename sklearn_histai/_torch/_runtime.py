@@ -21,7 +21,7 @@ SMALL_WORK = 1_000_000_000
 
 # The numpy dtype of the float rows fed to a network of each dtype. numpy
 # has no bfloat16: a network cast to it (``sklearn_histai.deploy.quantize``)
-# takes float32 rows and casts them itself.
+# takes float32 rows, which the estimator casts to bfloat16 tensors.
 NUMPY_DTYPES = {
     torch.float32: np.float32,
     torch.float64: np.float64,

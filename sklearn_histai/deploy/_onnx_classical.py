@@ -8,10 +8,13 @@ outputs have the input's type (float for anything but double), as those of
 skl2onnx's own converters.
 """
 
-import numbers
-
 import numpy as np
 
+from sklearn_histai.deploy._onnx_common import (
+    check_input_width,
+    label_classes,
+    output_tensor_type,
+)
 from sklearn_histai.linear_model import LeastSquaresRegressor, LogisticRegression
 from sklearn_histai.rules import RuleListClassifier
 from sklearn_histai.tree import DecisionTreeClassifier, DecisionTreeRegressor
@@ -106,15 +109,6 @@ def _write_output(graph, name, variable):
         graph.op("Cast", [name], variable.full_name, to=TensorProto.FLOAT)
 
 
-def _output_tensor_type(operator):
-    """Return the tensor type of the outputs: double for double input, else float."""
-    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
-
-    if isinstance(operator.inputs[0].type, DoubleTensorType):
-        return DoubleTensorType
-    return FloatTensorType
-
-
 def _check_single_input(operator, n_outputs):
     """Raise unless the operator has one numeric input of ``n_features_in_`` columns."""
     from skl2onnx.common.data_types import (
@@ -134,47 +128,18 @@ def _check_single_input(operator, n_outputs):
         operator,
         good_input_types=[DoubleTensorType, FloatTensorType, Int64TensorType],
     )
-    model = operator.raw_operator
-    shape = operator.inputs[0].type.shape
-    width = shape[1] if len(shape) == 2 else None
-    if len(shape) != 2 or (
-        isinstance(width, numbers.Integral) and width != model.n_features_in_
-    ):
-        raise ValueError(
-            f"The input of {type(model).__name__} must have shape (n_samples, "
-            f"{model.n_features_in_}), the features seen in fit; got {list(shape)}."
-        )
+    check_input_width(operator)
 
 
 def _label_classes(scope, model):
-    """Return the class labels as int64 or as strings, as skl2onnx decodes them.
-
-    Integer, boolean and integral float labels become int64 labels, strings
-    string labels; with the ``nocl`` option the labels are the class indices.
-    """
-    from skl2onnx.common.utils_classifier import get_label_classes
-
+    """The class labels of a single-output classifier (see ``label_classes``)."""
     if getattr(model, "n_outputs_", 1) != 1:
         raise ValueError(
             f"Converting a {type(model).__name__} fitted on several outputs "
             f"(n_outputs_={model.n_outputs_}) to ONNX is not supported; fit one "
             "classifier per output."
         )
-    classes = np.asarray(get_label_classes(scope, model))
-    if classes.dtype.kind in "biu":
-        return classes.astype(np.int64)
-    labels = classes.tolist()
-    if all(isinstance(label, str) for label in labels):
-        return np.array(labels, dtype=object)
-    if all(
-        isinstance(label, numbers.Real) and float(label).is_integer()
-        for label in labels
-    ):
-        return np.array([int(label) for label in labels], dtype=np.int64)
-    raise ValueError(
-        f"The classes of {type(model).__name__} must be all integers or all "
-        f"strings to be converted to ONNX labels, got {classes!r}."
-    )
+    return label_classes(scope, model)
 
 
 def _classifier_shape(operator):
@@ -187,7 +152,7 @@ def _classifier_shape(operator):
     label_type = StringTensorType if classes.dtype == object else Int64TensorType
     operator.outputs[0].set_type(label_type([n_samples]))
     operator.outputs[1].set_type(
-        _output_tensor_type(operator)([n_samples, classes.size])
+        output_tensor_type(operator)([n_samples, classes.size])
     )
 
 
@@ -209,7 +174,7 @@ def _regressor_shape(operator):
         shape = [n_samples, model.n_outputs_]
     else:
         shape = [n_samples, model.coef_.shape[0]]
-    operator.outputs[0].set_type(_output_tensor_type(operator)(shape))
+    operator.outputs[0].set_type(output_tensor_type(operator)(shape))
 
 
 def _write_classifier_outputs(graph, operator, index, proba_table, label_table):

@@ -22,7 +22,6 @@ the scaling of the targets compute in float64.
 import contextlib
 import copy
 import logging
-import numbers
 import warnings
 
 import numpy as np
@@ -31,6 +30,11 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from sklearn_histai._torch._runtime import module_dtype
+from sklearn_histai.deploy._onnx_common import (
+    check_input_width,
+    label_classes,
+    output_tensor_type,
+)
 from sklearn_histai.finetune import TransformerClassifier, TransformerRegressor
 from sklearn_histai.finetune._methods import METHODS
 from sklearn_histai.neural_network import (
@@ -268,50 +272,7 @@ def _check_inputs(operator):
             f"{name} converts from one numeric tensor (float, double or integer "
             f"rows); got inputs of types {[t.__name__ for t in types]}."
         )
-    shape = operator.inputs[0].type.shape
-    width = shape[1] if len(shape) == 2 else None
-    if len(shape) != 2 or (
-        isinstance(width, numbers.Integral)
-        and width > 0
-        and width != estimator.n_features_in_
-    ):
-        raise ValueError(
-            f"The input of {name} must have shape (n_samples, "
-            f"{estimator.n_features_in_}), the features seen in fit; got "
-            f"{list(shape)}."
-        )
-
-
-def _output_type(operator, shape):
-    """Double where the input is double, float otherwise, as ``skl2onnx`` does."""
-    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
-
-    if isinstance(operator.inputs[0].type, DoubleTensorType):
-        return DoubleTensorType(shape)
-    return FloatTensorType(shape)
-
-
-def _label_values(scope, estimator):
-    """The labels of the classes, as int64 or str.
-
-    They are ``classes_``, or the class indices with the option ``nocl``;
-    other labels are refused, as ``skl2onnx`` refuses them.
-    """
-    from skl2onnx.common.utils_classifier import get_label_classes
-
-    classes = np.asarray(get_label_classes(scope, estimator))
-    if all(isinstance(label, str) for label in classes.tolist()):
-        return classes.astype(str)
-    values = classes.tolist()
-    if all(
-        isinstance(label, numbers.Real) and float(label).is_integer()
-        for label in values
-    ):
-        return classes.astype(np.int64)
-    raise ValueError(
-        f"{type(estimator).__name__} has classes {values[:5]}: an ONNX classifier "
-        "gives integer or string labels. Encode the labels as integers or strings."
-    )
+    check_input_width(operator)
 
 
 def _classifier_shapes(operator):
@@ -320,10 +281,10 @@ def _classifier_shapes(operator):
     _check_inputs(operator)
     estimator = operator.raw_operator
     n_rows = operator.inputs[0].get_first_dimension()
-    labels = _label_values(operator.scope_inst, estimator)
-    label_type = StringTensorType if labels.dtype.kind == "U" else Int64TensorType
+    labels = label_classes(operator.scope_inst, estimator)
+    label_type = StringTensorType if labels.dtype == object else Int64TensorType
     operator.outputs[0].type = label_type([n_rows])
-    operator.outputs[1].type = _output_type(operator, [n_rows, len(labels)])
+    operator.outputs[1].type = output_tensor_type(operator)([n_rows, len(labels)])
 
 
 def _regressor_shapes(operator):
@@ -331,14 +292,16 @@ def _regressor_shapes(operator):
     estimator = operator.raw_operator
     n_rows = operator.inputs[0].get_first_dimension()
     shape = [n_rows] if estimator.y_ndim_ == 1 else [n_rows, estimator.n_outputs_]
-    operator.outputs[0].type = _output_type(operator, shape)
+    operator.outputs[0].type = output_tensor_type(operator)(shape)
 
 
 def _transformer_shapes(operator):
     _check_inputs(operator)
     estimator = operator.raw_operator
     n_rows = operator.inputs[0].get_first_dimension()
-    operator.outputs[0].type = _output_type(operator, [n_rows, estimator.n_components])
+    operator.outputs[0].type = output_tensor_type(operator)(
+        [n_rows, estimator.n_components]
+    )
 
 
 # -- converters ------------------------------------------------------------------------
@@ -355,9 +318,9 @@ def _convert_classifier(scope, operator, container):
     logits64 = _add(scope, container, "Cast", [logits], to=TensorProto.DOUBLE)
     probabilities = _add(scope, container, "Softmax", [logits64], axis=1)
     index = _add(scope, container, "ArgMax", [probabilities], axis=1, keepdims=0)
-    labels = _label_values(scope, estimator)
+    labels = label_classes(scope, estimator)
     classes = scope.get_unique_variable_name("classes")
-    if labels.dtype.kind == "U":
+    if labels.dtype == object:
         container.add_initializer(
             classes,
             TensorProto.STRING,

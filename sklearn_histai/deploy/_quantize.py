@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from sklearn_histai._torch._runtime import inference_only, module_dtype
+from sklearn_histai._torch._runtime import inference_only
 from sklearn_histai._torch._supervised import BaseNeuralClassifier, BaseNeuralRegressor
 
 # The layers torch's dynamic quantisation rewrites to int8; Elman's nn.RNN
@@ -118,24 +118,6 @@ def _merge_adapters(module):
                 setattr(module, name, child.merge_and_unload())
 
 
-def _cast_inputs(module, args, kwargs):
-    """Cast the float tensors of a call to the dtype of the network's weights.
-
-    A forward pre-hook of a network cast to bfloat16, which numpy cannot
-    hold: its float rows come as float32.
-    """
-    dtype = module_dtype(module)
-
-    def cast(value):
-        if isinstance(value, torch.Tensor) and value.is_floating_point():
-            return value.to(dtype)
-        return value
-
-    return tuple(cast(value) for value in args), {
-        key: cast(value) for key, value in kwargs.items()
-    }
-
-
 def _quantize_network(estimator, dtype):
     """Quantise the network of (a copy of) a fitted estimator in place."""
     net = estimator.net_
@@ -153,8 +135,6 @@ def _quantize_network(estimator, dtype):
         net.device = "cpu"
     else:
         module.to(_HALF_DTYPES[dtype])
-        if dtype == "bfloat16":
-            module.register_forward_pre_hook(_cast_inputs, with_kwargs=True)
     module.eval()
     # The network computes in its own precision, without autocast, and an
     # optimizer over the weights it had would keep them in memory.
