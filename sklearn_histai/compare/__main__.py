@@ -160,6 +160,8 @@ def main(argv=None):
                 [task],
                 cv=n_folds,
                 include_peers=not args.no_peers,
+                # A bar on a terminal only: logs and pipes stay clean.
+                progress=None,
             )
         n_unconverged += _replay_warnings(caught)
         records = as_records(results)

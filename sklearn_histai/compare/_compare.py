@@ -6,7 +6,8 @@ from functools import partial
 import numpy as np
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.exceptions import FitFailedWarning
-from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
+from sklearn.metrics import get_scorer
+from sklearn.model_selection import KFold, StratifiedKFold, check_cv, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -104,7 +105,9 @@ def _make_cv(cv, task, random_state):
         n_splits = _DEFAULT_N_SPLITS if cv is None else int(cv)
         splitter = StratifiedKFold if task.kind == "classification" else KFold
         return splitter(n_splits=n_splits, shuffle=True, random_state=random_state)
-    return cv
+    # An iterable of splits becomes a splitter that yields them to every
+    # estimator and can count them.
+    return check_cv(cv)
 
 
 def _failure(exc):
@@ -118,28 +121,60 @@ def _failure(exc):
     }
 
 
-def _evaluate(build, X, y, *, task, cv, n_jobs):
-    """Cross-validate the estimator ``build()`` returns: its scores or its error."""
+class _CountingScorer:
+    """A scorer that advances a progress bar each time a fold is scored.
+
+    :func:`~sklearn.model_selection.cross_validate` scores each fold on its
+    test rows right after fitting it, so every call marks a fold done.
+    """
+
+    def __init__(self, scoring, bar):
+        self.scorer = get_scorer(scoring)
+        self.bar = bar
+
+    def __call__(self, estimator, X, y):
+        score = self.scorer(estimator, X, y)
+        self.bar.update(1)
+        return score
+
+
+def _evaluate(build, X, y, *, task, cv, n_jobs, bar=None):
+    """Cross-validate the estimator ``build()`` returns: its scores or its error.
+
+    ``bar``, a progress bar, advances by one per fold.
+    """
+    n_splits = cv.get_n_splits(X, y)
+    # Folds scored in other processes cannot reach the bar: it then advances
+    # once the estimator is done.
+    per_fold = bar is not None and n_jobs in (None, 1)
+    scoring = _CountingScorer(task.scoring, bar) if per_fold else task.scoring
+    done_before = bar.n if per_fold else 0
     try:
         scores = cross_validate(
             build(),
             X,
             y,
             cv=cv,
-            scoring=task.scoring,
+            scoring=scoring,
             n_jobs=n_jobs,
             return_train_score=False,
             error_score="raise",
         )
     except Exception as exc:  # a failing estimator must not end the comparison
-        return _failure(exc)
-    return {
-        "score_mean": float(np.mean(scores["test_score"])),
-        "score_std": float(np.std(scores["test_score"])),
-        "fit_time": float(np.mean(scores["fit_time"])),
-        "score_time": float(np.mean(scores["score_time"])),
-        "error": "",
-    }
+        outcome = _failure(exc)
+    else:
+        outcome = {
+            "score_mean": float(np.mean(scores["test_score"])),
+            "score_std": float(np.std(scores["test_score"])),
+            "fit_time": float(np.mean(scores["fit_time"])),
+            "score_time": float(np.mean(scores["score_time"])),
+            "error": "",
+        }
+    if bar is not None:
+        # The folds that did not tick: all of them in other processes, the
+        # rest of them after a failure.
+        bar.update(n_splits - (bar.n - done_before if per_fold else 0))
+    return outcome
 
 
 def _named_estimators(estimators):
@@ -176,6 +211,7 @@ def compare_estimators(
     include_peers=True,
     n_jobs=None,
     random_state=0,
+    progress=False,
 ):
     """Cross-validate estimators beside their scikit-learn peers on tasks.
 
@@ -215,6 +251,10 @@ def compare_estimators(
         Seeds the default folds, and is given to every estimator and peer
         whose ``random_state`` parameter is None, so that the comparison
         is reproducible.
+    progress : bool or None, default=False
+        Whether to show a progress bar per task (with :mod:`tqdm`) over its
+        estimators times folds, with the time elapsed and an estimate of
+        the time left. None shows it only when the output is a terminal.
 
     Returns
     -------
@@ -252,6 +292,10 @@ def compare_estimators(
     0  LinearRegression  scikit-learn        0.49
     1             Ridge  scikit-learn        0.49
     """
+    if not any(progress is allowed for allowed in (True, False, None)):
+        raise ValueError(
+            f"Parameter progress must be True, False or None, got {progress!r}."
+        )
     named = sorted(_named_estimators(estimators), key=_year_key)
     records = []
     for task in resolve_tasks(tasks):
@@ -265,6 +309,7 @@ def compare_estimators(
                     include_peers=include_peers,
                     n_jobs=n_jobs,
                     random_state=random_state,
+                    progress=progress,
                 )
             )
     return _to_frame(records, RESULT_COLUMNS)
@@ -297,27 +342,18 @@ def _row(task, name, estimator):
     }
 
 
-def _task_rows(task, data, random_state):
-    """Return the result rows of the estimators that ``task`` builds itself."""
-    records = []
+def _task_jobs(task, random_state):
+    """Return the ``(row, build)`` pairs of the estimators ``task`` builds itself."""
+    jobs = []
     for name, est in task.estimators():
         # A pipeline is described by its last step.
         row = _row(task, name, _final_step(est))
-        outcome = _evaluate(partial(_prepare, est, task, "text", random_state), **data)
-        records.append(_warn_if_failed({**row, **outcome}))
-    return records
+        jobs.append((row, partial(_prepare, est, task, "text", random_state)))
+    return jobs
 
 
-def _compare_on_task(task, suited, *, cv, include_peers, n_jobs, random_state):
-    """Return the result rows of the ``suited`` estimators and their peers."""
-    loaded = _load(task)
-    if loaded is None:
-        return []
-    X, y = loaded
-    cv = _make_cv(cv, task, random_state)
-    data = {"X": X, "y": y, "task": task, "cv": cv, "n_jobs": n_jobs}
-    records = [] if task.estimators is None else _task_rows(task, data, random_state)
-
+def _suited_jobs(task, suited, *, include_peers, random_state):
+    """Return the ``(row, build)`` pairs of the ``suited`` estimators and peers."""
     peers_of = {}
     if include_peers:
         for index, (_, est) in enumerate(suited):
@@ -325,14 +361,12 @@ def _compare_on_task(task, suited, *, cv, include_peers, n_jobs, random_state):
             if history is not None and history.peer is not None:
                 peers_of.setdefault(_peer_key(history), []).append(index)
 
+    jobs = []
     for index, (name, est) in enumerate(suited):
         history = get_history(est)
         input_kind = _input_of(est)
         row = _row(task, name, est)
-        outcome = _evaluate(
-            partial(_prepare, est, task, input_kind, random_state), **data
-        )
-        records.append(_warn_if_failed({**row, **outcome}))
+        jobs.append((row, partial(_prepare, est, task, input_kind, random_state)))
 
         key = None if history is None else _peer_key(history)
         if key not in peers_of or peers_of[key][0] != index:
@@ -348,10 +382,58 @@ def _compare_on_task(task, suited, *, cv, include_peers, n_jobs, random_state):
         }
         # A peer that cannot be built (e.g. missing from this scikit-learn)
         # fails like any estimator.
-        outcome = _evaluate(
-            partial(_prepare_peer, history, task, input_kind, random_state), **data
+        jobs.append(
+            (row, partial(_prepare_peer, history, task, input_kind, random_state))
         )
-        records.append(_warn_if_failed({**row, **outcome}))
+    return jobs
+
+
+def _progress_bar(task, total, progress):
+    """Return a tqdm bar over the ``total`` folds of ``task``, or None."""
+    if progress is False:
+        return None
+    from tqdm.auto import tqdm
+
+    # disable=None lets tqdm stay quiet when the output is not a terminal.
+    return tqdm(
+        total=total,
+        desc=task.name,
+        unit="fold",
+        disable=None if progress is None else not progress,
+        leave=True,
+        dynamic_ncols=True,
+        # Folds of a tree and of an LSTM differ a thousandfold: the average
+        # rate over the whole task estimates the time left better than a
+        # moving one.
+        smoothing=0,
+    )
+
+
+def _compare_on_task(
+    task, suited, *, cv, include_peers, n_jobs, random_state, progress
+):
+    """Return the result rows of the ``suited`` estimators and their peers."""
+    loaded = _load(task)
+    if loaded is None:
+        return []
+    X, y = loaded
+    cv = _make_cv(cv, task, random_state)
+    jobs = [] if task.estimators is None else _task_jobs(task, random_state)
+    jobs += _suited_jobs(
+        task, suited, include_peers=include_peers, random_state=random_state
+    )
+    bar = _progress_bar(task, len(jobs) * cv.get_n_splits(X, y), progress)
+    records = []
+    try:
+        for row, build in jobs:
+            if bar is not None:
+                bar.set_postfix_str(row["estimator"], refresh=True)
+            outcome = _evaluate(build, X, y, task=task, cv=cv, n_jobs=n_jobs, bar=bar)
+            records.append(_warn_if_failed({**row, **outcome}))
+    finally:
+        if bar is not None:
+            bar.set_postfix_str("", refresh=False)
+            bar.close()
     return records
 
 

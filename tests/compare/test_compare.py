@@ -299,6 +299,92 @@ def test_compare_estimators_is_reproducible_with_cv_options():
     assert list(splitter["estimator"]) == ["my forest"]
 
 
+def test_compare_estimators_accepts_an_iterable_of_splits():
+    """Check that every estimator and peer is scored on an iterable of splits."""
+    X, y = _tiny_classification()
+    splits = (split for split in KFold(3).split(X, y))
+    results = compare_estimators(
+        [TabularClassifier(), LaterTabularClassifier()],
+        [TINY_CLASSIFICATION],
+        cv=splits,
+    )
+    # A generator is read once: every estimator and the peer still get its folds.
+    assert len(results) == 3
+    assert results["score_mean"].notna().all()
+
+
+class _RecordingBar:
+    """Stands in for tqdm and records how it is driven."""
+
+    instances = []
+
+    def __init__(self, total, desc, disable, **kwargs):
+        self.total, self.desc, self.disable = total, desc, disable
+        self.n, self.postfixes, self.closed = 0, [], False
+        _RecordingBar.instances.append(self)
+
+    def update(self, n):
+        self.n += n
+
+    def set_postfix_str(self, text, refresh=True):
+        self.postfixes.append(text)
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_compare_estimators_shows_a_progress_bar_per_task(monkeypatch, n_jobs):
+    """Check that each task gets a bar over estimators x folds, failures included."""
+    import tqdm.auto
+
+    _RecordingBar.instances = []
+    monkeypatch.setattr(tqdm.auto, "tqdm", _RecordingBar)
+    ticks = []
+    original_update = _RecordingBar.update
+
+    def update(self, n):
+        ticks.append(n)
+        original_update(self, n)
+
+    monkeypatch.setattr(_RecordingBar, "update", update)
+    compare_estimators(
+        [TabularClassifier(), BrokenClassifier(), TabularRegressor()],
+        [TINY_CLASSIFICATION, TINY_REGRESSION],
+        cv=3,
+        n_jobs=n_jobs,
+        progress=True,
+    )
+    classification, regression = _RecordingBar.instances
+    # Two estimators and their shared peer; one estimator and its peer.
+    assert (classification.desc, classification.total) == ("tiny_classification", 9)
+    assert (regression.desc, regression.total) == ("tiny_regression", 6)
+    assert classification.n == 9 and regression.n == 6
+    assert classification.closed and regression.closed
+    assert classification.disable is False
+    assert "BrokenClassifier" in classification.postfixes
+    if n_jobs is None:
+        # One tick per fold scored in this process.
+        assert ticks[:3] == [1, 1, 1]
+
+
+def test_compare_estimators_progress_quiet_by_default(monkeypatch):
+    """Check that no bar is made unless asked, and that None defers to tqdm."""
+    import tqdm.auto
+
+    _RecordingBar.instances = []
+    monkeypatch.setattr(tqdm.auto, "tqdm", _RecordingBar)
+    compare_estimators([TabularClassifier()], [TINY_CLASSIFICATION], cv=2)
+    assert _RecordingBar.instances == []
+    compare_estimators(
+        [TabularClassifier()], [TINY_CLASSIFICATION], cv=2, progress=None
+    )
+    # disable=None: tqdm itself stays quiet when the output is not a terminal.
+    assert _RecordingBar.instances[0].disable is None
+    with pytest.raises(ValueError, match="Parameter progress must be"):
+        compare_estimators([TabularClassifier()], [TINY_CLASSIFICATION], progress=1)
+
+
 def test_compare_estimators_discovers_estimators(monkeypatch):
     """Check that estimators=None compares every discovered classifier and regressor."""
     found = [
