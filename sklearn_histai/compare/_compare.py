@@ -35,6 +35,8 @@ def _to_frame(records, columns):
     frame = pd.DataFrame.from_records(records, columns=columns)
     # Peers and foreign estimators have no year: keep the column integral.
     frame["year"] = frame["year"].astype("Int64")
+    if "n_splits" in frame:
+        frame["n_splits"] = frame["n_splits"].astype("Int64")
     return frame
 
 
@@ -102,7 +104,10 @@ def _prepare_peer(history, task, input_kind, random_state):
 def _make_cv(cv, task, random_state):
     """Return the cross-validation splitter for ``task``."""
     if cv is None or isinstance(cv, int | np.integer):
-        n_splits = _DEFAULT_N_SPLITS if cv is None else int(cv)
+        if cv is not None:
+            n_splits = int(cv)
+        else:
+            n_splits = task.n_splits or _DEFAULT_N_SPLITS
         splitter = StratifiedKFold if task.kind == "classification" else KFold
         return splitter(n_splits=n_splits, shuffle=True, random_state=random_state)
     # An iterable of splits becomes a splitter that yields them to every
@@ -115,6 +120,7 @@ def _failure(exc):
     return {
         "score_mean": np.nan,
         "score_std": np.nan,
+        "n_splits": np.nan,
         "fit_time": np.nan,
         "score_time": np.nan,
         "error": f"{type(exc).__name__}: {exc}",
@@ -174,7 +180,7 @@ def _evaluate(build, X, y, *, task, cv, n_jobs, bar=None):
         # The folds that did not tick: all of them in other processes, the
         # rest of them after a failure.
         bar.update(n_splits - (bar.n - done_before if per_fold else 0))
-    return outcome
+    return {**outcome, "n_splits": n_splits}
 
 
 def _named_estimators(estimators):
@@ -240,7 +246,8 @@ def compare_estimators(
         every built-in task.
     cv : int, cross-validation generator or iterable, default=None
         Passed to :func:`~sklearn.model_selection.cross_validate`. None or
-        an int means that many shuffled folds (5 for None), stratified on
+        an int means that many shuffled folds (for None, the task's
+        ``n_splits``, 5 unless it says fewer), stratified on
         classification tasks and seeded by ``random_state``.
     include_peers : bool, default=True
         Whether to run the scikit-learn peer of each estimator beside it.
@@ -263,7 +270,8 @@ def compare_estimators(
         installed. Columns: ``task``, ``scoring``, ``estimator``, ``era``,
         ``year``, ``peer_of`` (empty for a compared estimator; for a peer,
         the names of the estimators it is the peer of), ``library``,
-        ``score_mean``, ``score_std`` (over the folds), ``fit_time``,
+        ``score_mean``, ``score_std`` (over the folds), ``n_splits`` (the
+        number of folds), ``fit_time``,
         ``score_time`` (mean seconds per fold) and ``error`` (empty unless
         the estimator failed). Rows follow the order of the tasks, then the
         year of the estimators, each peer right after the first estimator

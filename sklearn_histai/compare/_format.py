@@ -36,7 +36,9 @@ def format_results(results, n_folds=None):
     results : pandas.DataFrame or list of dict
         The output of :func:`compare_estimators`.
     n_folds : int, default=None
-        The number of folds, named in each task's heading when given.
+        The number of folds, named in each task's heading where the results
+        do not say it (those of :func:`compare_estimators` do, in their
+        ``n_splits`` column).
 
     Returns
     -------
@@ -51,7 +53,13 @@ def format_results(results, n_folds=None):
         heading = f"== {task}"
         if task in TASKS and TASKS[task].description:
             heading += f" - {TASKS[task].description}"
-        folds = f", {n_folds}-fold cross-validation" if n_folds else ""
+        counts = {
+            int(row["n_splits"])
+            for row in rows
+            if not is_missing(row.get("n_splits", None))
+        }
+        n_splits = counts.pop() if len(counts) == 1 else n_folds
+        folds = f", {n_splits}-fold cross-validation" if n_splits else ""
         heading += f"\n   {scoring} (mean ± std over the folds){folds}"
         table, errors = [], []
         for row in rows:

