@@ -1,39 +1,161 @@
 """Histogram decision trees against scikit-learn's exact trees, side by side.
 
-Usage: ``python benchmarks/bench_tree.py [--quick]``
+Usage::
 
-Both libraries fit a depth-10 tree on the same synthetic data
-(``make_classification`` / ``make_regression``, 80/20 train/test split) and
-the table reports, for each, the median fit and predict times over repeated
-runs (fewer for scikit-learn on the largest problems), the ratio
-scikit-learn / sklearn_histai (above 1: we are faster) and the test accuracy
-(R² for regression). ``--quick`` runs 10k x 20 and 100k x 20 only, to finish
-in under a minute.
+    python benchmarks/bench_tree.py [--quick] [--sections demo synthetic scale]
+                                    [--repeats N]
+
+One thread everywhere; every time is the median over repeats in which the
+libraries take turns (ours, scikit-learn, ours, ...), so that a load on the
+machine weighs on both alike. Three sections:
+
+* ``demo``: the tabular tasks of ``python -m sklearn_histai.compare`` (breast
+  cancer, wine, diabetes, digits), each tree and scikit-learn's
+  cross-validated on the same 5 folds inside a ``StandardScaler`` pipeline,
+  as the demo does. Printed: the mean fit and predict time per fold, their
+  ratio ``ours / sklearn`` (at most 1: ours is no slower) and both mean
+  scores (accuracy, R² for diabetes).
+* ``synthetic``: a depth-10 tree on ``make_classification`` /
+  ``make_regression`` data, 80/20 train/test split: fit and predict times,
+  the ratio ``ours / sklearn`` and the test scores.
+* ``scale``: ``DecisionTreeClassifier(max_depth=10)`` at 100k x 50 (the
+  ``synthetic`` data) and 1M x 20, beside scikit-learn's tree and one
+  depth-10 tree of ``HistGradientBoostingClassifier(max_iter=1)``, whose
+  binning and histograms in compiled code show what a histogram tree can
+  cost. Printed: fit time, its ratio to scikit-learn's tree, test accuracy
+  and the peak memory of one fit above the memory in use before it (the
+  data already loaded), measured in a fresh process (the high-water mark of the
+  resident set, reset before the fit where Linux allows, else the growth of
+  ``ru_maxrss``).
+
+``--quick`` runs the demo section with fewer repeats and the synthetic
+section at 10k x 20 and 100k x 20 only, in about a minute.
 """
 
 import argparse
 import os
+import resource
+import subprocess
+import sys
 import time
+from functools import partial
 
 import numpy as np
 from sklearn import tree as sk_tree
-from sklearn.datasets import make_classification, make_regression
-from sklearn.model_selection import train_test_split
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_diabetes,
+    load_digits,
+    load_wine,
+    make_classification,
+    make_regression,
+)
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.model_selection import (
+    KFold,
+    StratifiedKFold,
+    train_test_split,
+)
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from sklearn_histai import tree
 
+try:
+    from _report import table
+except ImportError:  # run from elsewhere
+    from benchmarks._report import table
+
 MAX_DEPTH = 10
+DEMO_TASKS = {
+    "breast_cancer": (load_breast_cancer, "Classifier"),
+    "wine": (load_wine, "Classifier"),
+    "diabetes": (load_diabetes, "Regressor"),
+    "digits": (load_digits, "Classifier"),
+}
 SIZES = [(10_000, 20), (100_000, 50), (1_000_000, 20)]
 QUICK_SIZES = [(10_000, 20), (100_000, 20)]
+SCALE_SIZES = [(100_000, 50), (1_000_000, 20)]
 
 
-def _median_time(function, repeats):
-    times = []
+def _interleaved(functions, repeats):
+    """Run each of ``functions`` in turn, ``repeats`` times; median seconds."""
+    times = [[] for _ in functions]
+    results = [None] * len(functions)
     for _ in range(repeats):
+        for k, function in enumerate(functions):
+            start = time.perf_counter()
+            results[k] = function()
+            times[k].append(time.perf_counter() - start)
+    return [float(np.median(t)) for t in times], results
+
+
+def _demo_folds(load, kind):
+    X, y = load(return_X_y=True)
+    splitter = StratifiedKFold if kind == "Classifier" else KFold
+    folds = splitter(n_splits=5, shuffle=True, random_state=0).split(X, y)
+    return [(X[train], y[train], X[test], y[test]) for train, test in folds]
+
+
+def _cross_validate(module, kind, folds):
+    """Fit and score a tree on each fold; return per-fold times and the score."""
+    fit_time = predict_time = 0.0
+    scores = []
+    for X_train, y_train, X_test, y_test in folds:
+        model = make_pipeline(
+            StandardScaler(),
+            getattr(module, f"DecisionTree{kind}")(random_state=0),
+        )
         start = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times)), result
+        model.fit(X_train, y_train)
+        middle = time.perf_counter()
+        scores.append(model.score(X_test, y_test))
+        predict_time += time.perf_counter() - middle
+        fit_time += middle - start
+    return fit_time / len(folds), predict_time / len(folds), np.mean(scores)
+
+
+def demo(repeats):
+    rows = []
+    for name, (load, kind) in DEMO_TASKS.items():
+        folds = _demo_folds(load, kind)
+        runs = {"ours": [], "sk": []}
+        for _ in range(repeats):
+            runs["ours"].append(_cross_validate(tree, kind, folds))
+            runs["sk"].append(_cross_validate(sk_tree, kind, folds))
+        (fo, po, so), (fs, ps, ss) = (
+            np.median(np.array(runs[k]), axis=0) for k in ("ours", "sk")
+        )
+        rows.append(
+            (
+                name,
+                f"{fs * 1e3:.2f}",
+                f"{fo * 1e3:.2f}",
+                f"{fo / fs:.2f}",
+                f"{ps * 1e3:.2f}",
+                f"{po * 1e3:.2f}",
+                f"{po / ps:.2f}",
+                f"{ss:.4f}",
+                f"{so:.4f}",
+            )
+        )
+    table(
+        "Demo tasks: StandardScaler + DecisionTree*, 5-fold CV, ms per fold; "
+        "ratio = ours / sklearn",
+        rows,
+        [
+            "task",
+            "fit sk",
+            "fit ours",
+            "ratio",
+            "pred sk",
+            "pred ours",
+            "ratio",
+            "score sk",
+            "ours",
+        ],
+    )
 
 
 def _available_memory():
@@ -67,60 +189,206 @@ def _data(task, n_samples, n_features):
     return train_test_split(X, y, test_size=0.2, random_state=0)
 
 
-def _run(task, n_samples, n_features, repeats):
-    X_train, X_test, y_train, y_test = _data(task, n_samples, n_features)
-    name = "Classifier" if task == "classification" else "Regressor"
-    row = {"task": task, "size": f"{n_samples // 1000}k x {n_features}"}
-    # The peer takes minutes at a million samples: fewer repeats there.
-    peer_repeats = max(1, repeats // 2) if n_samples >= 100_000 else repeats
-    if n_samples >= 1_000_000:
-        peer_repeats = 1
-    for label, module, n_repeats in [
-        ("sklearn", sk_tree, peer_repeats),
-        ("histai", tree, repeats),
-    ]:
-        model = getattr(module, f"DecisionTree{name}")(
-            max_depth=MAX_DEPTH, random_state=0
+def _fits_in_memory(n_samples, n_features):
+    # Float64 data, one copy per library, plus the binned codes.
+    return n_samples * n_features * 8 * 6 <= _available_memory()
+
+
+def synthetic(sizes, repeats):
+    rows = []
+    for task in ["classification", "regression"]:
+        name = "Classifier" if task == "classification" else "Regressor"
+        for n_samples, n_features in sizes:
+            size = f"{n_samples // 1000}k x {n_features}"
+            if not _fits_in_memory(n_samples, n_features):
+                rows.append((task, size, "skipped: not enough memory", *[""] * 7))
+                continue
+            X_train, X_test, y_train, y_test = _data(task, n_samples, n_features)
+            models = [
+                getattr(module, f"DecisionTree{name}")(
+                    max_depth=MAX_DEPTH, random_state=0
+                )
+                for module in (tree, sk_tree)
+            ]
+            # The peer takes minutes at a million samples: one turn there.
+            n_repeats = 1 if n_samples >= 1_000_000 else repeats
+            (fo, fs), _ = _interleaved(
+                [partial(m.fit, X_train, y_train) for m in models], n_repeats
+            )
+            # Predicting a small test set takes a millisecond: more turns.
+            predict_repeats = 15 if len(X_test) <= 50_000 else 3
+            (po, ps), _ = _interleaved(
+                [partial(m.predict, X_test) for m in models], predict_repeats
+            )
+            so, ss = (m.score(X_test, y_test) for m in models)
+            rows.append(
+                (
+                    task,
+                    size,
+                    f"{fs:.3f}",
+                    f"{fo:.3f}",
+                    f"{fo / fs:.3f}",
+                    f"{ps:.4f}",
+                    f"{po:.4f}",
+                    f"{po / ps:.2f}",
+                    f"{ss:.4f}",
+                    f"{so:.4f}",
+                )
+            )
+            print(".", end="", flush=True)
+    table(
+        f"DecisionTree*(max_depth={MAX_DEPTH}), median seconds; ratio = ours / sklearn",
+        rows,
+        [
+            "task",
+            "size",
+            "fit sk",
+            "fit ours",
+            "ratio",
+            "pred sk",
+            "pred ours",
+            "ratio",
+            "score sk",
+            "ours",
+        ],
+    )
+
+
+def _memory_kib(key):
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(key):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _peak_memory(function):
+    """Return ``function()`` and the peak memory it added, in MiB."""
+    try:
+        # Linux: writing 5 resets the high-water mark of the resident set.
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+        before = _memory_kib("VmRSS:")
+        result = function()
+        return result, (_memory_kib("VmHWM:") - before) / 1024
+    except (OSError, TypeError):
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        result = function()
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return result, (after - before) / 1024
+
+
+def _peak_memory_in_child(label, n_samples, n_features):
+    """Return the peak MiB of one fit of model ``label``, in a fresh process.
+
+    Memory freed by an earlier fit stays in the resident set of a process:
+    each measurement needs a process of its own.
+    """
+    command = [sys.executable, __file__, "--memory-of", label]
+    command += [str(n_samples), str(n_features)]
+    output = subprocess.run(command, capture_output=True, text=True, check=True)
+    return float(output.stdout.split()[-1])
+
+
+def _report_peak_memory(label, n_samples, n_features):
+    X_train, _, y_train, _ = _data("classification", n_samples, n_features)
+    model = _scale_models()[label]
+    with threadpool_limits(1):
+        model.fit(X_train[:1000], y_train[:1000])
+        _, peak = _peak_memory(lambda: model.fit(X_train, y_train))
+    print(f"{peak:.1f}")
+
+
+def _scale_models():
+    return {
+        "ours": tree.DecisionTreeClassifier(max_depth=MAX_DEPTH, random_state=0),
+        "sklearn": sk_tree.DecisionTreeClassifier(max_depth=MAX_DEPTH, random_state=0),
+        "HGB(max_iter=1)": HistGradientBoostingClassifier(
+            max_iter=1,
+            max_depth=MAX_DEPTH,
+            max_leaf_nodes=None,
+            learning_rate=1.0,
+            min_samples_leaf=1,
+            l2_regularization=0.0,
+            early_stopping=False,
+            random_state=0,
+        ),
+    }
+
+
+def scale(sizes, repeats):
+    rows = []
+    for n_samples, n_features in sizes:
+        size = f"{n_samples // 1000}k x {n_features}"
+        if not _fits_in_memory(n_samples, n_features):
+            rows.append((size, "skipped: not enough memory", "", "", "", ""))
+            continue
+        X_train, X_test, y_train, y_test = _data(
+            "classification", n_samples, n_features
         )
-        fit_time, _ = _median_time(lambda m=model: m.fit(X_train, y_train), n_repeats)
-        # Predicting a small test set takes a millisecond: more repeats.
-        predict_repeats = 25 if len(X_test) <= 50_000 else 5
-        predict_time, _ = _median_time(
-            lambda m=model: m.predict(X_test), predict_repeats
+        models = _scale_models()
+        # A first fit of each outside the timings: imports, thread pools.
+        for model in models.values():
+            model.fit(X_train[:1000], y_train[:1000])
+        n_repeats = 1 if n_samples >= 1_000_000 else repeats
+        times, _ = _interleaved(
+            [partial(model.fit, X_train, y_train) for model in models.values()],
+            n_repeats,
         )
-        row[label] = (fit_time, predict_time, model.score(X_test, y_test))
-    return row
+        times = dict(zip(models, times))
+        for label, model in models.items():
+            rows.append(
+                (
+                    size,
+                    label,
+                    f"{times[label]:.3f}",
+                    f"{times[label] / times['sklearn']:.3f}",
+                    f"{model.score(X_test, y_test):.4f}",
+                    f"{_peak_memory_in_child(label, n_samples, n_features):.0f}",
+                )
+            )
+        print(".", end="", flush=True)
+    table(
+        f"DecisionTreeClassifier(max_depth={MAX_DEPTH}) at scale: median fit "
+        "seconds, ratio = time / sklearn's tree, peak MiB above the data",
+        rows,
+        ["size", "model", "fit", "ratio", "accuracy", "peak MiB"],
+    )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--quick", action="store_true", help="small problems only, in under a minute"
+        "--quick", action="store_true", help="fewer repeats and sizes, about a minute"
     )
+    parser.add_argument(
+        "--sections",
+        nargs="+",
+        choices=["demo", "synthetic", "scale"],
+        default=None,
+        help="the sections to run (default: all; demo and synthetic with --quick)",
+    )
+    parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--memory-of", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    repeats = 3 if args.quick else 5
-    sizes = QUICK_SIZES if args.quick else SIZES
-    header = (
-        f"{'task':<15}{'size':<11}{'fit sk':>9}{'fit ours':>10}{'ratio':>7}"
-        f"{'pred sk':>10}{'pred ours':>10}{'ratio':>7}{'score sk':>10}{'ours':>8}"
+    if args.memory_of:
+        label, n_samples, n_features = args.memory_of
+        _report_peak_memory(label, int(n_samples), int(n_features))
+        return
+    sections = args.sections or (
+        ["demo", "synthetic"] if args.quick else ["demo", "synthetic", "scale"]
     )
-    print(f"DecisionTree*(max_depth={MAX_DEPTH}), median seconds; ratio = sk / ours")
-    print(header)
-    print("-" * len(header))
-    for task in ["classification", "regression"]:
-        for n_samples, n_features in sizes:
-            # Float64 data, one copy per library, plus the binned codes.
-            if n_samples * n_features * 8 * 6 > _available_memory():
-                print(f"{task:<15}{n_samples}x{n_features}: skipped, not enough memory")
-                continue
-            row = _run(task, n_samples, n_features, repeats)
-            (fs, ps, ss), (fo, po, so) = row["sklearn"], row["histai"]
-            print(
-                f"{row['task']:<15}{row['size']:<11}{fs:>9.3f}{fo:>10.3f}"
-                f"{fs / fo:>7.1f}{ps:>10.4f}{po:>10.4f}{ps / po:>7.1f}"
-                f"{ss:>10.4f}{so:>8.4f}",
-                flush=True,
-            )
+    repeats = args.repeats or (3 if args.quick else 5)
+    with threadpool_limits(1):
+        if "demo" in sections:
+            demo(repeats * 2 + 1)
+        if "synthetic" in sections:
+            synthetic(QUICK_SIZES if args.quick else SIZES, repeats)
+        if "scale" in sections:
+            scale(SCALE_SIZES, repeats)
 
 
 if __name__ == "__main__":

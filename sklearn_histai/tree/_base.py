@@ -114,10 +114,11 @@ class BaseDecisionTree(MultiOutputMixin, BaseEstimator, metaclass=ABCMeta):
         rng = check_random_state(self.random_state)
         bin_mapper = BinMapper(
             self.max_bins, random_state=rng.randint(np.iinfo(np.int32).max)
-        ).fit(X_kept)
+        )
+        binned = bin_mapper.fit_transform(X_kept)
         targets, squares = self._targets(y, sample_weight, classes)
         grower = TreeGrower(
-            bin_mapper.transform(X_kept),
+            binned,
             bin_mapper,
             targets,
             squares,

@@ -6,6 +6,10 @@ import numpy as np
 # than a binary search, and the column falls back to ``np.searchsorted``.
 _MAX_EDGES_PER_CELL = 4
 _MAX_GRID_CELLS = 1 << 16
+# Up to this many samples, features whose values repeat less than this many
+# times on average are binned from their sorted order.
+_SORT_MAX_SAMPLES = 1000
+_SORT_REPEATS = 4
 
 
 class BinMapper:
@@ -44,7 +48,7 @@ class BinMapper:
 
     def fit(self, X):
         """Find the bin edges of every feature of ``X``."""
-        n_samples, n_features = X.shape
+        n_samples = X.shape[0]
         sample = X
         if n_samples > self.subsample:
             # The quantiles of a subsample are as good as exact ones and
@@ -54,39 +58,118 @@ class BinMapper:
             sample = X[rows]
         # One sort for all the features; quantiles sit at the same positions.
         columns = np.sort(np.ascontiguousarray(sample.T), axis=1)
+        self._fit_sorted(X, columns)
+        return self
+
+    def fit_transform(self, X):
+        """Find the bin edges of ``X`` and return its codes.
+
+        On few samples, features of mostly distinct values are binned from
+        their sorted order, which spares the binary searches of
+        :meth:`transform`: they cost a branch misprediction per step and
+        value.
+
+        Returns
+        -------
+        binned : ndarray of shape (n_features, n_samples), dtype uint8
+            The codes, as :meth:`transform` returns them.
+        """
+        n_samples, n_features = X.shape
+        if n_samples > self.subsample:
+            return self.fit(X).transform(X)
+        columns = np.ascontiguousarray(X.T)
+        in_order = np.sort(columns, axis=1)
+        exact, n_distinct = self._fit_sorted(X, in_order)
+        # Sorting again beats searching the edges of every sample, except at
+        # scale or on many repeated values, which slow the sort down.
+        by_order = n_distinct * _SORT_REPEATS >= n_samples
+        if n_samples > _SORT_MAX_SAMPLES:
+            by_order[:] = False
+        binned = np.empty((n_features, n_samples), dtype=np.uint8)
+        for f in np.flatnonzero(~by_order):
+            binned[f] = _bin_column(columns[f], self.edges_[f])
+        sorted_features = np.flatnonzero(by_order)
+        if sorted_features.size:
+            binned[sorted_features] = self._codes_by_order(
+                columns[sorted_features], in_order[sorted_features], sorted_features
+            )
+        return binned
+
+    def _codes_by_order(self, columns, in_order, features):
+        """Return the codes of ``columns``, sorted as ``in_order``, from a sort.
+
+        The code of a sorted value is the number of edges below it: a running
+        count of the edges passed, put back in place.
+        """
+        n_rows, n_samples = columns.shape
+        starts = [
+            # The first sorted position above each edge starts its bin.
+            f * (n_samples + 1)
+            + np.searchsorted(in_order[f], self.edges_[feature], side="right")
+            for f, feature in enumerate(features)
+        ]
+        marks = np.bincount(
+            np.concatenate(starts), minlength=n_rows * (n_samples + 1)
+        ).reshape(n_rows, n_samples + 1)
+        codes = np.cumsum(marks[:, :-1], axis=1).astype(np.uint8)
+        order = np.argsort(columns, axis=1)
+        out = np.empty_like(codes)
+        np.put_along_axis(out, order, codes, axis=1)
+        return out
+
+    def _fit_sorted(self, X, columns):
+        """Find the edges from the sorted columns of ``X`` (or of a subsample).
+
+        Returns which features got one bin per distinct value, and the number
+        of distinct values of each feature in ``columns``.
+        """
+        n_samples, n_features = X.shape
         is_new = columns[:, 1:] != columns[:, :-1]
         n_distinct = 1 + np.count_nonzero(is_new, axis=1)
-        quantiles = _quantiles(columns, self.max_bins)
-        self.edges_, lefts, rights = [], [], []
-        for f in range(n_features):
-            column, values = columns[f], None
-            if n_distinct[f] <= self.max_bins:
-                values = column[np.concatenate(([True], is_new[f]))]
-                if columns.shape[1] < n_samples:
-                    # A value the subsample missed would break the exactness.
-                    values, column = _distinct_full(X[:, f], values)
-            if values is not None and values.size <= self.max_bins:
-                edges, left, right = values[:-1], values, values
+        exact = n_distinct <= self.max_bins
+        low, high = columns[:, 0].copy(), columns[:, -1].copy()
+        self.edges_ = [None] * n_features
+        lefts, full_columns = [None] * n_features, {}
+        for f in np.flatnonzero(exact):
+            values = columns[f][np.concatenate(([True], is_new[f]))]
+            if columns.shape[1] < n_samples:
+                # A value the subsample missed would break the exactness.
+                values, column = _distinct_full(X[:, f], values)
+                if values.size > self.max_bins:
+                    exact[f] = False
+                    full_columns[f] = column
+                    low[f], high[f] = column[0], column[-1]
+                    continue
+            self.edges_[f], lefts[f] = values[:-1], values
+        quantile = np.flatnonzero(~exact)
+        if quantile.size:
+            edges = _quantiles(columns[quantile], self.max_bins)
+            for i, f in enumerate(quantile):
+                if f in full_columns:
+                    edges[i] = _quantiles(full_columns[f][None, :], self.max_bins)[0]
+            # Quantiles of sorted values are sorted: keep the first of equal
+            # ones. An edge at the maximum would leave the last bin empty.
+            keep = edges < high[quantile, None]
+            keep[:, 1:] &= edges[:, 1:] != edges[:, :-1]
+            for i, f in enumerate(quantile):
+                self.edges_[f] = edges[i][keep[i]]
+        self.n_bins_ = np.array([e.size + 1 for e in self.edges_], dtype=np.intp)
+        width = int(self.n_bins_.max())
+        self.left_values_ = np.empty((n_features, width))
+        self.right_values_ = np.empty((n_features, width))
+        for f, edges in enumerate(self.edges_):
+            n = edges.size
+            left, right = self.left_values_[f], self.right_values_[f]
+            if exact[f]:
+                left[: n + 1] = right[: n + 1] = lefts[f]
             else:
                 # Only bins strictly inside the range are ever split between,
                 # so the outer representative values are never used.
-                if column is columns[f]:
-                    edges = quantiles[f]
-                else:
-                    edges = _quantiles(column[None, :], self.max_bins)[0]
-                edges = np.unique(edges)
-                # An edge at the maximum would leave the last bin empty.
-                edges = edges[edges < column[-1]]
-                left = np.append(edges, column[-1])
-                right = np.insert(edges, 0, column[0])
-            self.edges_.append(edges)
-            lefts.append(left)
-            rights.append(right)
-        self.n_bins_ = np.array([len(e) + 1 for e in self.edges_], dtype=np.intp)
-        width = int(self.n_bins_.max())
-        self.left_values_ = _pad(lefts, width)
-        self.right_values_ = _pad(rights, width)
-        return self
+                left[:n], left[n] = edges, high[f]
+                right[0], right[1 : n + 1] = low[f], edges
+            left[n + 1 :] = left[n]
+            right[n + 1 :] = right[n]
+        return exact, n_distinct
 
     def transform(self, X):
         """Return the bin codes of ``X``, one uint8 row per feature.
@@ -145,11 +228,10 @@ def _quantiles(sorted_columns, max_bins):
     return low.astype(np.float64) / 2.0 + high.astype(np.float64) / 2.0
 
 
-def _pad(arrays, width):
-    out = np.zeros((len(arrays), width))
-    for f, values in enumerate(arrays):
-        out[f, : len(values)] = values
-        out[f, len(values) :] = values[-1]
+def _scatter(values, order):
+    """Return ``out`` with ``out[i, order[i, j]] = values[i, j]``."""
+    out = np.empty_like(values)
+    np.put_along_axis(out, order, values, axis=1)
     return out
 
 

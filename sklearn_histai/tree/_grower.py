@@ -8,6 +8,7 @@ from sklearn_histai.tree._splitter import (
     Histograms,
     SplitProblem,
     best_dense_splits,
+    best_presorted_splits,
     best_sorted_splits,
     best_sparse_splits,
     class_proportions,
@@ -28,6 +29,9 @@ _DENSE_CELLS_PER_CODE = 4.0
 # Dense histograms are searched as they are while at least this fraction of
 # their cells is non-empty, and compacted to the non-empty cells otherwise.
 _DENSE_SEARCH_FILL = 0.35
+# Levels with fewer (feature, sample) entries sort them; larger ones keep
+# the samples of each feature sorted from level to level.
+_PRESORT_MIN_ENTRIES = 1 << 14
 
 
 @dataclass(slots=True)
@@ -139,6 +143,11 @@ class TreeGrower:
         # Cells hold a power of two of bins, so that shifts find their node.
         self.bin_shift = max(int(bin_mapper.n_bins_.max()) - 1, 1).bit_length()
         self.n_bins = 1 << self.bin_shift
+        # The samples of each feature in order of node and bin, once needed.
+        self._order = None
+        self._order_slots = None
+        small = self.n_samples < np.iinfo(np.int32).max
+        self._index_type = np.int32 if small else np.intp
 
     def grow(self):
         """Grow the tree and return it as a :class:`Tree`."""
@@ -274,10 +283,45 @@ class TreeGrower:
         return cells <= _DENSE_CELLS_PER_CODE * n_rows * self.n_features
 
     def _sparse_search(self, search, rows, local):
-        targets = self.targets.of_rows(rows)
+        if rows.size * self.n_features < _PRESORT_MIN_ENTRIES:
+            # Sorting few entries costs less than keeping them sorted.
+            targets = self.targets.of_rows(rows)
+            for start, stop in feature_chunks(self.n_features, rows.size):
+                codes = np.take(self.binned[start:stop], rows, axis=1)
+                search.add_sorted(start, stop, codes, local, targets)
+            return
+        n_nodes = search.n_nodes
+        self._sort_by_node(rows, local, n_nodes)
         for start, stop in feature_chunks(self.n_features, rows.size):
-            codes = np.take(self.binned[start:stop], rows, axis=1)
-            search.add_sorted(start, stop, codes, local, targets)
+            samples = self._order[start:stop]
+            nodes = np.take(self._order_slots, samples)
+            cells = nodes.astype(np.intp)
+            cells += (np.arange(stop - start) * n_nodes)[:, None]
+            cells <<= self.bin_shift
+            codes = self.binned[start:stop]
+            cells |= np.take_along_axis(codes, samples, axis=1)
+            search.add_presorted(start, stop, cells.ravel(), samples.ravel())
+
+    def _sort_by_node(self, rows, local, n_nodes):
+        """Order the samples ``rows`` of each feature by node, then by bin.
+
+        The samples of each feature are kept sorted by bin. Nodes only split,
+        and samples only leave: a stable sort by node of the previous order
+        (a radix sort, on 16-bit nodes) sorts them by node and bin.
+        """
+        if self._order is None:
+            order = np.argsort(self.binned, axis=1, kind="stable")
+            self._order = order.astype(self._index_type, copy=False)
+        small = n_nodes < np.iinfo(np.uint16).max
+        slots = np.full(
+            self.n_samples, n_nodes, dtype=np.uint16 if small else self._index_type
+        )
+        slots[rows] = local
+        keys = np.take(slots, self._order)
+        if self._order.shape[1] > rows.size or n_nodes > 1:
+            by_node = np.argsort(keys, axis=1, kind="stable")[:, : rows.size]
+            self._order = np.take_along_axis(self._order, by_node, axis=1)
+        self._order_slots = slots
 
     def _dense_search(self, search, level, nodes, rows, local, parent):
         """Search dense histograms; return them, by chunk of features."""
@@ -449,6 +493,12 @@ class _LevelSearch:
     def add_sorted(self, start, stop, codes, slots, targets):
         found = best_sorted_splits(
             codes, slots, self.n_nodes, targets, self.totals, self.problem
+        )
+        self._store(start, stop, found)
+
+    def add_presorted(self, start, stop, cells, samples):
+        found = best_presorted_splits(
+            cells, samples, self.n_nodes, self.grower.targets, self.totals, self.problem
         )
         self._store(start, stop, found)
 

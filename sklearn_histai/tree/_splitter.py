@@ -289,9 +289,10 @@ def proxy_gain(criterion, left, right, n_classes):
 def _square_sums(stats, n_classes):
     total = None
     for group in _groups(stats, n_classes):
-        squares = np.square(group[0])
-        for channel in group[1:]:
-            squares += np.square(channel)
+        if len(group) == 1:
+            squares = np.square(group[0])
+        else:
+            squares = np.einsum("i...,i...->...", group, group)
         if n_classes is not None:
             if len(group) == 1:
                 # Two classes: twice the proxy of the first one alone; the
@@ -367,10 +368,13 @@ def _sides(values, segments, totals=None):
     The sums restart at every segment of ``segments``; for compacted
     histograms the right side is the segment's total, from ``totals``, minus
     the left. With ``values`` None, every row is one sample of unit weight.
+    ``values`` may have leading axes (the channels of the statistics), as
+    ``totals`` then has.
     """
     if segments.shape is not None:
-        left = np.cumsum(values.reshape(segments.shape), axis=-1, dtype=np.float64)
-        right = np.subtract(left[:, -1:], left)
+        shape = np.shape(values)[:-1] + segments.shape
+        left = np.cumsum(values.reshape(shape), axis=-1, dtype=np.float64)
+        right = np.subtract(left[..., -1:], left)
         return left, right
     starts, segment = segments.starts, segments.segment
     # Spreading per-segment values over the rows with ``take`` is several
@@ -379,11 +383,11 @@ def _sides(values, segments, totals=None):
         left = np.arange(1.0, segment.size + 1.0)
         left -= np.take(starts, segment)
     else:
-        left = np.cumsum(values, dtype=np.float64)
-        before = left[starts - 1]
-        before[0] = 0.0
-        left -= np.take(before, segment)
-    right = np.take(np.asarray(totals, dtype=np.float64), segment)
+        left = np.cumsum(values, axis=-1, dtype=np.float64)
+        before = left[..., starts - 1]
+        before[..., 0] = 0.0
+        left -= np.take(before, segment, axis=-1)
+    right = np.take(np.asarray(totals, dtype=np.float64), segment, axis=-1)
     right -= left
     return left, right
 
@@ -409,12 +413,8 @@ def _scores(hist, problem, segments, last=None):
         min_weight = max(problem.min_weight_leaf, np.finfo(np.float64).tiny)
         invalid |= w_left < min_weight
         invalid |= w_right < min_weight
-    s_left, s_right = [], []
-    for k, stats in enumerate(hist.stats):
-        totals = None if segments.s_totals is None else segments.s_totals[k]
-        left, right = _sides(stats, segments, totals)
-        s_left.append(left)
-        s_right.append(right)
+    # All the channels at once: one call per operation, not per channel.
+    s_left, s_right = _sides(np.asarray(hist.stats), segments, segments.s_totals)
     with np.errstate(divide="ignore", invalid="ignore"):
         score = proxy_gain(
             problem.criterion,
@@ -534,11 +534,39 @@ def best_sorted_splits(codes, slots, n_nodes, targets, totals, problem):
     index |= np.arange(n_rows)
     packed = np.sort(index, axis=None)
     cells = packed >> row_bits
+    packed &= (1 << row_bits) - 1
+    return best_presorted_splits(cells, packed, n_nodes, targets, totals, problem)
+
+
+def best_presorted_splits(cells, rows, n_nodes, targets, totals, problem):
+    """Return the best split of every segment, from samples sorted by cell.
+
+    Parameters
+    ----------
+    cells : ndarray of shape (n_entries,)
+        The (feature, node, bin) cell of each entry, a (feature, sample)
+        pair, in increasing order; every (feature, node) segment has
+        entries.
+    rows : ndarray of shape (n_entries,)
+        The sample of ``targets`` of each entry.
+    n_nodes : int
+        The number of nodes.
+    targets : Targets
+        The targets of the samples.
+    totals : Histograms
+        The counts, weights and statistics of each node.
+    problem : SplitProblem
+        As for :func:`best_dense_splits`.
+
+    Returns
+    -------
+    score, bin_left, bin_right, varies : ndarray of shape (n_segments,)
+        As for :func:`best_sparse_splits`.
+    """
+    n_segments = int(cells[-1] >> problem.bin_shift) + 1
     new_cell = np.empty(cells.size, dtype=bool)
     new_cell[0] = True
     np.not_equal(cells[1:], cells[:-1], out=new_cell[1:])
-    packed &= (1 << row_bits) - 1
-    rows = packed
     if 2 * np.count_nonzero(new_cell) < cells.size:
         # Many samples per cell: sum them first.
         rank = np.cumsum(new_cell) - 1
@@ -559,13 +587,13 @@ def _entry_stats(targets):
     """Return the statistics of single samples, one row per channel."""
     if not targets.is_classification:
         return targets.values
-    weights = targets.weights
-    channels = []
-    for codes, n_classes in zip(targets.class_codes, targets.n_classes):
-        for c in range(n_classes - 1):
-            channel = codes == c
-            channels.append(channel if weights is None else channel * weights)
-    return channels
+    channels = np.concatenate(
+        [
+            codes == np.arange(n_classes - 1)[:, None]
+            for codes, n_classes in zip(targets.class_codes, targets.n_classes)
+        ]
+    )
+    return channels if targets.weights is None else channels * targets.weights
 
 
 def _best_in_segments(cells, hist, totals, n_nodes, n_segments, problem, last=None):

@@ -76,3 +76,25 @@ def test_bin_mapper_float32_edges_match_float64():
     edges64 = BinMapper(max_bins=64).fit(X.astype(np.float64)).edges_
     for a, b in zip(edges32, edges64):
         assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("n_samples", [300, 5000])
+@pytest.mark.parametrize("subsample", [200_000, 200])
+def test_bin_mapper_fit_transform_equals_fit_then_transform(n_samples, subsample):
+    """Check that binning from the sort gives the codes and edges of two passes."""
+    columns = _columns(np.random.RandomState(0), n_samples)
+    X = np.column_stack(list(columns.values()))
+    # Mostly distinct values with a few repeats, and few values with one
+    # rare value.
+    X[: n_samples // 10, 0] = X[0, 0]
+    X[:, 2][n_samples // 2] = 11.5
+    two_passes = BinMapper(max_bins=255, subsample=subsample, random_state=0)
+    codes = two_passes.fit(X).transform(X)
+    one_pass = BinMapper(max_bins=255, subsample=subsample, random_state=0)
+    assert_array_equal(one_pass.fit_transform(X), codes)
+    for a, b in zip(one_pass.edges_, two_passes.edges_):
+        assert_array_equal(a, b)
+    assert_array_equal(one_pass.left_values_, two_passes.left_values_)
+    assert_array_equal(one_pass.right_values_, two_passes.right_values_)
+    for f, edges in enumerate(one_pass.edges_):
+        assert_array_equal(codes[f], np.searchsorted(edges, X[:, f]))

@@ -97,7 +97,7 @@ def test_decision_tree_classifier_equals_exact_search(seed, criterion, max_depth
 
 @pytest.mark.parametrize("Tree", [DecisionTreeClassifier, DecisionTreeRegressor])
 def test_decision_tree_histogram_strategies_grow_the_same_tree(Tree, monkeypatch):
-    """Check that dense, compacted and sorted histograms give the same tree."""
+    """Check that dense, compacted, sorted and presorted searches give one tree."""
     rng = np.random.RandomState(0)
     X = rng.rand(3000, 6)
     # Integer counts and targets keep every sum exact: the strategies add in
@@ -106,14 +106,17 @@ def test_decision_tree_histogram_strategies_grow_the_same_tree(Tree, monkeypatch
     sample_weight = rng.randint(1, 4, size=y.size)
     reference = Tree(max_depth=9).fit(X, y, sample_weight=sample_weight).tree_
     settings = [
-        (0.0, 0.0),  # every level from sorted codes
-        (1e9, 0.0),  # dense histograms (and subtraction), always compacted
-        (1e9, 2.0),  # dense histograms, never compacted
+        (0.0, 0.0, 0),  # every level from codes kept sorted across levels
+        (0.0, 0.0, 1 << 62),  # every level from codes sorted afresh
+        (1e9, 0.0, 0),  # dense histograms (and subtraction), always compacted
+        (1e9, 2.0, 0),  # dense histograms, never compacted
     ]
-    for dense_cells, fill in settings:
+    for dense_cells, fill, presort_min in settings:
         monkeypatch.setattr(_grower, "_DENSE_CELLS_PER_CODE", dense_cells)
         monkeypatch.setattr(_grower, "_DENSE_SEARCH_FILL", fill)
+        monkeypatch.setattr(_grower, "_PRESORT_MIN_ENTRIES", presort_min)
         tree = Tree(max_depth=9).fit(X, y, sample_weight=sample_weight).tree_
+        assert tree.node_count == reference.node_count
         assert_array_equal(tree.feature, reference.feature)
         assert_allclose(tree.threshold, reference.threshold)
         assert_allclose(tree.value, reference.value)
