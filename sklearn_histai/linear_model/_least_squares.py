@@ -8,6 +8,7 @@ import scipy.sparse as sp
 from scipy import linalg
 from scipy.linalg import lapack
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.utils import assert_all_finite
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import (
@@ -45,6 +46,12 @@ class IllConditionedWarning(UserWarning):
     """
 
 
+# The products X^T X and [Y, 1]^T X are accumulated over blocks of this many
+# times BLOCK_SIZE values (2 MB): each block is read from memory once for
+# both, and is large enough for matrix-matrix products at full speed.
+_PRODUCT_BLOCK_SCALE = 4
+
+
 def _weighted_mean(X, weights):
     """Return the weighted mean of the rows of X (dense or sparse)."""
     if weights is None:
@@ -52,41 +59,85 @@ def _weighted_mean(X, weights):
     return np.asarray(safe_sparse_dot(weights, X)).ravel() / weights.sum()
 
 
-def _normal_equations(X, Y, weights, x_mean, y_mean):
-    """Return ``Xc^T W Xc`` and ``Xc^T W Yc`` for the centred X and Y.
+def _check_finite_means(means, X, estimator_name):
+    """Raise scikit-learn's error for non-finite X when its means are not finite.
 
-    Sparse X is centred implicitly, through ``X^T W X - sum(w) m m^T``;
-    dense X too when the means are small enough for the subtraction to be
-    accurate, otherwise block of rows by block of rows, so that X is never
-    copied.
+    A NaN or infinite entry of X makes the (weighted) mean of its column NaN
+    or infinite, even with a zero weight: the means, computed anyway,
+    replace a separate pass over X. Finite values whose sum overflows pass
+    the full check.
     """
-    if sp.issparse(X):
+    if not np.isfinite(means).all():
+        assert_all_finite(X, input_name="X", estimator_name=estimator_name)
+
+
+def _products(X, Y):
+    """Return ``X^T X``, ``X^T Y`` and the column sums of dense X in one pass.
+
+    X is read block of rows by block of rows, and each block serves both
+    products while it is in cache. numpy computes ``block.T @ block`` by
+    BLAS's symmetric rank-k update (syrk).
+    """
+    n_samples, n_features = X.shape
+    # [Y, 1]^T, so that the sums of X come with X^T Y from one product.
+    targets = np.empty((Y.shape[1] + 1, n_samples))
+    targets[:-1] = Y.T
+    targets[-1] = 1.0
+    gram = np.zeros((n_features, n_features))
+    products = np.zeros((targets.shape[0], n_features))
+    for rows in row_blocks(n_samples, n_features, _PRODUCT_BLOCK_SCALE):
+        block = X[rows]
+        gram += block.T @ block
+        products += targets[:, rows] @ block
+    return gram, products[:-1].T, products[-1]
+
+
+def _normal_equations(X, Y, weights, fit_intercept, estimator_name):
+    """Return ``Xc^T W Xc``, ``Xc^T W Yc`` and the means of X and Y.
+
+    Xc and Yc are X and Y centred by their weighted means (not centred
+    without an intercept). Sparse X is centred implicitly, through ``X^T W X
+    - sum(w) m m^T``; dense X too when the means are small enough for the
+    subtraction to be accurate, otherwise block of rows by block of rows, so
+    that X is never copied. Dense X, which was not checked for non-finite
+    values, is checked through its means here.
+    """
+    n_samples, n_features = X.shape
+    sparse = sp.issparse(X)
+    # Non-finite values of X raise an error below, not a RuntimeWarning here.
+    with np.errstate(invalid="ignore", over="ignore"):
+        if weights is None and not sparse:
+            gram, xty, x_sum = _products(X, Y)
+            x_mean = x_sum / n_samples
+        else:
+            x_mean = _weighted_mean(X, weights)
+    if not sparse:
+        _check_finite_means(x_mean, X, estimator_name)
+    y_mean = _weighted_mean(Y, weights)
+    if not fit_intercept:
+        x_mean, y_mean = np.zeros(n_features), np.zeros(Y.shape[1])
+    if weights is None and not sparse and not fit_intercept:
+        return gram, xty, x_mean, y_mean
+
+    if sparse:
         WY = Y - y_mean if weights is None else (Y - y_mean) * weights[:, None]
         WX = X if weights is None else X.multiply(weights[:, None]).tocsr()
         gram = np.asarray((X.T @ WX).todense())
         xty = np.asarray(safe_sparse_dot(X.T, WY))
-        total = X.shape[0] if weights is None else weights.sum()
+        total = n_samples if weights is None else weights.sum()
         gram -= total * np.outer(x_mean, x_mean)
         xty -= np.outer(x_mean, WY.sum(axis=0))
-        return gram, xty
+        return gram, xty, x_mean, y_mean
 
     if weights is None:
-        gram, xty = X.T @ X, X.T @ Y
-        n_samples = X.shape[0]
-        x_share = (
-            n_samples * x_mean**2 / np.maximum(np.diag(gram), np.finfo(float).tiny)
-        )
-        y_share = (
-            n_samples
-            * y_mean**2
-            / np.maximum((Y * Y).sum(axis=0), np.finfo(float).tiny)
-        )
+        tiny = np.finfo(float).tiny
+        x_share = n_samples * x_mean**2 / np.maximum(np.diag(gram), tiny)
+        y_share = n_samples * y_mean**2 / np.maximum((Y * Y).sum(axis=0), tiny)
         if max(x_share.max(initial=0.0), y_share.max()) <= _MAX_MEAN_SHARE:
             gram -= n_samples * np.outer(x_mean, x_mean)
             xty -= n_samples * np.outer(x_mean, y_mean)
-            return gram, xty
+            return gram, xty, x_mean, y_mean
 
-    n_samples, n_features = X.shape
     gram = np.zeros((n_features, n_features))
     xty = np.zeros((n_features, Y.shape[1]))
     buffer = np.empty((min(rows_per_block(n_features), n_samples), n_features))
@@ -103,7 +154,7 @@ def _normal_equations(X, Y, weights, x_mean, y_mean):
                 Y_block *= root
             gram += block.T @ block
             xty += block.T @ Y_block
-    return gram, xty
+    return gram, xty, x_mean, y_mean
 
 
 def _cholesky(gram, xty, alpha):
@@ -238,8 +289,11 @@ class LeastSquaresRegressor(RegressorMixin, BaseEstimator):
     block of rows by block of rows otherwise, and never copied; sparse X is
     centred implicitly) and solves them by a Cholesky factorisation, scaled
     to a unit diagonal. This costs one pass over the data, against the SVD of
-    the whole of X that ``LinearRegression`` computes. The normal matrix is
-    dense, n_features by n_features, also for sparse X.
+    the whole of X that ``LinearRegression`` computes: without weights, each
+    block of rows of dense X gives its part of :math:`X^T X`, of
+    :math:`X^T y` and of the column sums (the means, and the check for NaN
+    or infinite values) while it is in cache. The normal matrix is dense,
+    n_features by n_features, also for sparse X.
 
     Forming :math:`X^T X` squares the condition number of X. When the
     Cholesky factorisation fails (X rank-deficient, e.g. collinear or
@@ -319,11 +373,14 @@ class LeastSquaresRegressor(RegressorMixin, BaseEstimator):
         # The estimator is only written to once the fit has succeeded, so
         # that a failed fit leaves it as it was: X is checked here, and the
         # features it has are recorded at the end.
+        # Dense X is checked for non-finite values by the sums of its
+        # columns, which the normal equations compute anyway.
         X_checked, y = check_X_y(
             X,
             y,
             accept_sparse=("csr", "csc"),
             dtype=np.float64,
+            ensure_all_finite=sp.issparse(X),
             y_numeric=True,
             multi_output=True,
             estimator=self,
@@ -335,14 +392,9 @@ class LeastSquaresRegressor(RegressorMixin, BaseEstimator):
             )
         Y = y.reshape(X_checked.shape[0], -1)
         n_features = X_checked.shape[1]
-        if self.fit_intercept:
-            x_mean = _weighted_mean(X_checked, weights)
-            y_mean = _weighted_mean(Y, weights)
-        else:
-            x_mean = np.zeros(n_features)
-            y_mean = np.zeros(Y.shape[1])
-
-        gram, xty = _normal_equations(X_checked, Y, weights, x_mean, y_mean)
+        gram, xty, x_mean, y_mean = _normal_equations(
+            X_checked, Y, weights, self.fit_intercept, type(self).__name__
+        )
         theta, rcond = _cholesky(gram, xty, self.alpha)
         if theta is not None:
             solver, rank = "cholesky", n_features

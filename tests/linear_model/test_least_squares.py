@@ -161,6 +161,48 @@ def test_least_squares_large_means_centred_exactly(weighted, monkeypatch):
     assert_allclose(ours.predict(X), peer.predict(X), rtol=1e-10)
 
 
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("n_targets", [None, 2])
+def test_least_squares_products_over_blocks(fit_intercept, n_targets, monkeypatch):
+    """Check the one-pass products of X^T X, X^T y and the sums over many blocks."""
+    # Blocks of 4 * 16 values: 8 rows of 8 features, the last one partial.
+    monkeypatch.setattr(_blocks, "BLOCK_SIZE", 16)
+    X, y, _ = _data(n_samples=203, n_targets=n_targets, seed=12)
+    Y = y.reshape(len(y), -1)
+    gram, xty, sums = _least_squares._products(X, Y)
+    assert_allclose(gram, X.T @ X, rtol=1e-12)
+    assert_allclose(xty, X.T @ Y, rtol=1e-12)
+    assert_allclose(sums, X.sum(axis=0), rtol=1e-12)
+    ours = LeastSquaresRegressor(fit_intercept=fit_intercept).fit(X, y)
+    peer = LinearRegression(fit_intercept=fit_intercept).fit(X, y)
+    assert_allclose(ours.coef_, peer.coef_, rtol=1e-8)
+    assert_allclose(ours.intercept_, peer.intercept_, rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize(
+    "value, match",
+    [
+        (np.nan, "Input X contains NaN"),
+        (np.inf, "Input X contains infinity"),
+        (-np.inf, "Input X contains infinity"),
+    ],
+)
+def test_least_squares_non_finite_dense_x(weighted, fit_intercept, value, match):
+    """Check that NaN or infinite entries of dense X raise scikit-learn's error."""
+    X, y, weights = _data(seed=13)
+    X[17, 3] = value
+    reg = LeastSquaresRegressor(fit_intercept=fit_intercept)
+    with pytest.raises(ValueError, match=match):
+        reg.fit(X, y, sample_weight=weights if weighted else None)
+    # A zero weight does not hide the entry.
+    weights[17] = 0.0
+    with pytest.raises(ValueError, match=match):
+        reg.fit(X, y, sample_weight=weights)
+    assert not hasattr(reg, "coef_")
+
+
 def test_least_squares_single_sample():
     """Check that one sample gives zero coefficients and the target as intercept."""
     with pytest.warns(IllConditionedWarning):

@@ -10,7 +10,7 @@ from scipy.special import expit, log_softmax
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
 
-from sklearn_histai.linear_model import LogisticRegression, _blocks, _logistic
+from sklearn_histai.linear_model import LogisticRegression, _blocks, _lbfgs, _logistic
 
 from estimator_instances import assert_state_unchanged
 
@@ -73,15 +73,14 @@ def test_logistic_regression_matches_sklearn(
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
-@pytest.mark.parametrize("solver", ["newton-cholesky", "newton-cg"])
+@pytest.mark.parametrize("solver", ["newton-cholesky", "newton-cg", "lbfgs"])
 def test_logistic_regression_solvers_and_subsampled_hessian(
     n_classes, solver, monkeypatch
 ):
-    """Check that both Newton solvers, with a subsampled Hessian, agree."""
+    """Check that every solver, the Newton ones with a subsampled Hessian, agree."""
     # Force the solver, several blocks of rows, and a Hessian estimated on
     # every k-th sample.
-    limit = 10**6 if solver == "newton-cholesky" else 0
-    monkeypatch.setattr(_logistic, "_CHOLESKY_MAX_PARAMS", limit)
+    monkeypatch.setattr(_logistic, "_choose_solver", lambda X, n_params: solver)
     monkeypatch.setattr(_blocks, "BLOCK_SIZE", 500)
     monkeypatch.setattr(_logistic, "_HESSIAN_MIN_SAMPLES", 200)
     monkeypatch.setattr(_logistic, "_HESSIAN_SAMPLES_PER_PARAM", 10)
@@ -95,8 +94,11 @@ def test_logistic_regression_solvers_and_subsampled_hessian(
 
 
 @pytest.mark.parametrize("container", [np.asarray, sp.csr_matrix])
-def test_logistic_regression_without_intercept(container):
+@pytest.mark.parametrize("solver", [None, "lbfgs"])
+def test_logistic_regression_without_intercept(container, solver, monkeypatch):
     """Check fit_intercept=False against scikit-learn, intercepts zero."""
+    if solver is not None:
+        monkeypatch.setattr(_logistic, "_choose_solver", lambda X, n_params: solver)
     X, y, _ = _data(n_classes=3, seed=2, sparse=container is not np.asarray)
     ours = LogisticRegression(fit_intercept=False, tol=1e-10).fit(container(X), y)
     peer = _reference(fit_intercept=False).fit(X, y)
@@ -159,6 +161,89 @@ def test_logistic_regression_sparse_text_never_forms_dense_hessian():
     assert clf.solver_ == "newton-cg"
     assert clf.coef_.shape == (1, n_features)
     assert clf.score(X, y) > 0.9
+
+
+@pytest.mark.parametrize(
+    "n_features, n_classes, sparse, expected",
+    [
+        (20, 3, False, "newton-cholesky"),
+        (40, 8, False, "lbfgs"),
+        (400, 2, False, "lbfgs"),
+        (40, 8, True, "newton-cg"),
+    ],
+)
+def test_logistic_regression_solver_choice(n_features, n_classes, sparse, expected):
+    """Check the solver of each shape, and that each reaches the optimum."""
+    X, y, weights = _data(
+        n_samples=900, n_features=n_features, n_classes=n_classes, seed=12
+    )
+    container = sp.csr_matrix if sparse else np.asarray
+    ours = LogisticRegression(tol=1e-10, max_iter=1000).fit(
+        container(X), y, sample_weight=weights
+    )
+    assert ours.solver_ == expected
+    peer = _reference().fit(X, y, sample_weight=weights)
+    # A gradient of 1e-10 leaves an error of about 1e-10 / lam = 1e-7 / C in
+    # the directions of least curvature.
+    assert_allclose(ours.coef_, peer.coef_, rtol=1e-6, atol=1e-7)
+    assert_allclose(ours.intercept_, peer.intercept_, rtol=1e-6, atol=1e-7)
+
+
+def test_logistic_regression_lbfgs_stops_on_the_gradient():
+    """Check that L-BFGS stops as soon as the gradient is below tol, not later."""
+    X, y, _ = _data(n_samples=900, n_features=40, n_classes=8, seed=13)
+    for tol in [1e-3, 1e-5]:
+        clf = LogisticRegression(tol=tol).fit(X, y)
+        assert clf.solver_ == "lbfgs"
+        W = np.column_stack([clf.coef_, clf.intercept_])
+        objective = _logistic._LogisticObjective(
+            X, y, np.ones(len(y)), 1.0 / len(y), n_classes=8, fit_intercept=True
+        )
+        assert np.abs(objective.evaluate(W)[2]).max() <= tol
+        # One iteration fewer would have stopped too early.
+        with pytest.warns(ConvergenceWarning):
+            LogisticRegression(tol=tol, max_iter=clf.n_iter_[0] - 1).fit(X, y)
+
+
+def test_logistic_regression_lbfgs_badly_scaled_features():
+    """Check that L-BFGS converges on features of large means and scales."""
+    X, y, _ = _data(n_samples=1500, n_features=80, n_classes=4, seed=14)
+    scales = np.logspace(-2, 3, 80)
+    X_bad = X * scales + 100.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = LogisticRegression().fit(X_bad, y)
+    assert clf.solver_ == "lbfgs"
+    peer = _reference().fit(X_bad, y)
+    assert_allclose(clf.predict_proba(X_bad), peer.predict_proba(X_bad), atol=1e-3)
+
+
+def test_logistic_regression_lbfgs_compact_direction():
+    """Check the compact L-BFGS product against the two-loop recursion."""
+    rng = np.random.default_rng(15)
+    A = rng.standard_normal((30, 30))
+    hessian = A @ A.T + np.eye(30)
+    steps = list(rng.standard_normal((6, 30)))
+    changes = [hessian @ s for s in steps]
+    g = rng.standard_normal(30)
+    # Nocedal and Wright, Numerical Optimization, algorithm 7.4.
+    q = g.copy()
+    alphas = []
+    for s, y in zip(reversed(steps), reversed(changes)):
+        alphas.append((s @ q) / (s @ y))
+        q -= alphas[-1] * y
+    q *= (steps[-1] @ changes[-1]) / (changes[-1] @ changes[-1])
+    for s, y, alpha in zip(steps, changes, reversed(alphas)):
+        q += (alpha - (y @ q) / (s @ y)) * s
+    direction = _lbfgs._quasi_newton_direction(g, steps, changes)
+    assert_allclose(direction, -q, rtol=1e-10)
+    # The secant equation of the newest pair holds exactly.
+    assert_allclose(
+        _lbfgs._quasi_newton_direction(changes[-1], steps, changes),
+        -steps[-1],
+        rtol=1e-10,
+    )
+    assert_array_equal(_lbfgs._quasi_newton_direction(g, [], []), -g)
 
 
 def test_logistic_regression_probabilities():
