@@ -14,8 +14,10 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from sklearn_histai.tree import _lean_grower
 from sklearn_histai.tree._binning import BinMapper
 from sklearn_histai.tree._grower import TreeGrower
+from sklearn_histai.tree._lean_grower import LeanTreeGrower
 
 _DTYPES = [np.float64, np.float32]
 
@@ -111,13 +113,24 @@ class BaseDecisionTree(MultiOutputMixin, BaseEstimator, metaclass=ABCMeta):
         max_features = self._resolve_max_features(n_features)
         min_samples_split, min_samples_leaf = self._resolve_min_samples(n_samples)
 
-        rng = check_random_state(self.random_state)
-        bin_mapper = BinMapper(
-            self.max_bins, random_state=rng.randint(np.iinfo(np.int32).max)
-        )
+        bin_mapper = BinMapper(self.max_bins)
+        rng = None
+        if max_features < n_features or X_kept.shape[0] > bin_mapper.subsample:
+            # Seeding a generator costs as much as a small fit's level: only
+            # where something is drawn.
+            rng = check_random_state(self.random_state)
+            bin_mapper.random_state = rng.randint(np.iinfo(np.int32).max)
         binned = bin_mapper.fit_transform(X_kept)
         targets, squares = self._targets(y, sample_weight, classes)
-        grower = TreeGrower(
+        min_weight_leaf = self.min_weight_fraction_leaf * total_weight
+        if sample_weight is None:
+            # Unit weights: the searches count samples, and a leaf weighs as
+            # many as it holds.
+            min_samples_leaf = max(min_samples_leaf, int(np.ceil(min_weight_leaf)))
+        # Small fits pay for numpy calls more than for arithmetic: the lean
+        # grower spends fewer calls per level and grows the same tree.
+        lean = binned.size * targets.n_stat <= _lean_grower.MAX_ENTRIES
+        grower = (LeanTreeGrower if lean else TreeGrower)(
             binned,
             bin_mapper,
             targets,
@@ -126,7 +139,7 @@ class BaseDecisionTree(MultiOutputMixin, BaseEstimator, metaclass=ABCMeta):
             max_depth=np.iinfo(np.int32).max
             if self.max_depth is None
             else self.max_depth,
-            min_weight_leaf=self.min_weight_fraction_leaf * total_weight,
+            min_weight_leaf=min_weight_leaf,
             max_features=max_features,
             min_impurity_decrease=self.min_impurity_decrease,
             rng=rng,

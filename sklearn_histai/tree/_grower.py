@@ -190,10 +190,15 @@ class TreeGrower:
             )
         return stats, squares
 
-    def _new_level(self, stats, squares, ids, depth):
-        impurity = node_impurity(
-            self.criterion, stats.weights, stats.stats, squares, self.targets.n_classes
-        )
+    def _new_level(self, stats, squares, ids, depth, impurity=None):
+        if impurity is None:
+            impurity = node_impurity(
+                self.criterion,
+                stats.weights,
+                stats.stats,
+                squares,
+                self.targets.n_classes,
+            )
         return _Level(ids, depth, stats, impurity)
 
     def _splittable(self, level):

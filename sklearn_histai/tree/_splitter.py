@@ -579,11 +579,11 @@ def best_presorted_splits(cells, rows, n_nodes, targets, totals, problem):
     last[-1] = False
     np.logical_not(new_cell[1:], out=last[:-1])
     entries = targets.of_rows(rows)
-    hist = Histograms(None, entries.weights, _entry_stats(entries))
+    hist = Histograms(None, entries.weights, entry_stats(entries))
     return _best_in_segments(cells, hist, totals, n_nodes, n_segments, problem, last)
 
 
-def _entry_stats(targets):
+def entry_stats(targets):
     """Return the statistics of single samples, one row per channel."""
     if not targets.is_classification:
         return targets.values

@@ -78,7 +78,7 @@ def test_bin_mapper_float32_edges_match_float64():
         assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("n_samples", [300, 5000])
+@pytest.mark.parametrize("n_samples", [300, 1000, 5000])
 @pytest.mark.parametrize("subsample", [200_000, 200])
 def test_bin_mapper_fit_transform_equals_fit_then_transform(n_samples, subsample):
     """Check that binning from the sort gives the codes and edges of two passes."""

@@ -190,6 +190,21 @@ def test_decision_tree_min_weight_fraction_leaf_bounds_the_leaf_weights(Tree, fr
     assert tree.get_n_leaves() < free.get_n_leaves()
 
 
+@pytest.mark.parametrize("Tree", [DecisionTreeClassifier, DecisionTreeRegressor])
+def test_decision_tree_min_weight_fraction_leaf_without_sample_weight(Tree):
+    """Check that without sample weights each leaf holds that many samples."""
+    X, y = make_classification(n_samples=600, n_features=5, random_state=0)
+    params = dict(min_weight_fraction_leaf=0.1)
+    tree = Tree(**params).fit(X, y).tree_
+    theirs = getattr(sk_tree, Tree.__name__)(random_state=0, **params).fit(X, y)
+    leaves = tree.children_left == -1
+    assert tree.n_node_samples[leaves].min() >= 60
+    assert (
+        tree.n_node_samples[leaves].min()
+        == theirs.tree_.n_node_samples[theirs.tree_.children_left == -1].min()
+    )
+
+
 def test_decision_tree_classifier_grows_pure_leaves_by_default():
     """Check that an unbounded tree fits distinct training points exactly."""
     X, y = make_classification(n_samples=500, n_features=5, flip_y=0.2, random_state=1)
