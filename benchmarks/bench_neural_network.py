@@ -15,12 +15,24 @@ Prints, in one run on the same data:
    textbook module (``nn.LSTM`` on packed sequences) as torch runs it by
    default and with subnormal floats flushed to zero, the same loop over
    this package's module (padding masked without packing, flushed), and
-   ``LSTMClassifier``.
+   ``LSTMClassifier``;
+6. ``small``: the demo's comparison (``python -m sklearn_histai.compare
+   --tasks breast_cancer wine diabetes digits --estimators
+   FeedForwardClassifier FeedForwardRegressor``): each feed-forward
+   estimator with its defaults and scikit-learn's ``MLPClassifier`` /
+   ``MLPRegressor`` with theirs, in a ``StandardScaler`` pipeline on the
+   same 5 folds, one thread. Printed: fit + predict ms per fold (medians of
+   interleaved repeats), their ratio, the scores and the epochs each ran,
+   and the "torch floor": the shortest correct torch loop (the same network
+   in the same precision, fused Adam, batches of 200) over the same folds
+   for the epochs ours ran, as a ratio to the peer: what any torch
+   implementation of the network pays per epoch.
 
 Run ``python benchmarks/bench_neural_network.py [--quick] [--sections ...]``.
 """
 
 import argparse
+import functools
 import multiprocessing
 import statistics
 import time
@@ -28,16 +40,28 @@ import warnings
 
 import numpy as np
 import torch
-from sklearn.datasets import load_digits, make_classification
+from sklearn.base import clone
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_diabetes,
+    load_digits,
+    load_wine,
+    make_classification,
+)
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
-from sklearn.neural_network import MLPClassifier
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from sklearn_histai.neural_network import (
     CNNClassifier,
     FeedForwardClassifier,
+    FeedForwardRegressor,
     LSTMClassifier,
 )
 from sklearn_histai.nn import RecurrentNet
@@ -70,12 +94,13 @@ def interleaved_median_times(fns, repeats):
 
 
 def hand_written_loop(
-    X, y, epochs, batch_size=200, seed=0, fused=None, make_module=None
+    X, y, epochs, batch_size=200, seed=0, fused=None, make_module=None, loss_fn=None
 ):
     """The reference: the shortest correct torch training loop.
 
     ``fused=True`` takes torch's fused Adam, as this package does.
-    ``make_module`` builds the network (default: one hidden layer of 100).
+    ``make_module`` builds the network (default: one hidden layer of 100);
+    ``loss_fn`` is the loss (default: cross-entropy).
     """
     torch.manual_seed(seed)
     X, y = torch.from_numpy(X), torch.from_numpy(y)
@@ -84,7 +109,8 @@ def hand_written_loop(
     else:
         model = make_module()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, fused=fused)
-    loss_fn = nn.CrossEntropyLoss()
+    if loss_fn is None:
+        loss_fn = nn.CrossEntropyLoss()
     for _ in range(epochs):
         order = torch.randperm(len(X))
         for start in range(0, len(X), batch_size):
@@ -485,6 +511,132 @@ def bench_recurrent(repeats, n_rows):
     )
 
 
+SMALL_TASKS = {
+    "breast_cancer": load_breast_cancer,
+    "wine": load_wine,
+    "diabetes": load_diabetes,
+    "digits": load_digits,
+}
+
+
+def demo_fold_run(estimator, X, y, cv, regression):
+    """Fit and predict a fresh ``StandardScaler`` pipeline on each fold, as the demo.
+
+    Returns the mean fit + predict seconds per fold, the mean test score
+    (accuracy or R²) and the epochs run on each fold.
+    """
+    seconds, scores, epochs = [], [], []
+    for train, test in cv.split(X, y):
+        model = make_pipeline(StandardScaler(), clone(estimator))
+        start = time.perf_counter()
+        model.fit(X[train], y[train])
+        predicted = model.predict(X[test])
+        seconds.append(time.perf_counter() - start)
+        score = r2_score if regression else accuracy_score
+        scores.append(score(y[test], predicted))
+        epochs.append(model[-1].n_iter_)
+    return statistics.mean(seconds), statistics.mean(scores), epochs
+
+
+def float64_mlp(n_features, n_outputs):
+    """The network of the feed-forward estimators' defaults, in float64."""
+    return nn.Sequential(
+        nn.Linear(n_features, 100), nn.ReLU(), nn.Linear(100, n_outputs)
+    ).double()
+
+
+def torch_floor_run(X, y, cv, regression, epochs):
+    """The shortest correct torch loop over the folds, ``epochs[i]`` on fold ``i``.
+
+    The network of the feed-forward estimators (one hidden layer of 100,
+    float64 like the scaled rows), fused Adam, batches of 200, the same
+    standardisation (of the targets too, for regression) and a prediction
+    of the test rows. Returns the mean seconds per fold.
+    """
+    seconds = []
+    for (train, test), n_epochs in zip(cv.split(X, y), epochs):
+        start = time.perf_counter()
+        scaler = StandardScaler().fit(X[train])
+        X_train = scaler.transform(X[train])
+        if regression:
+            targets = (y[train] - y[train].mean()) / y[train].std()
+            targets, n_outputs, loss_fn = targets[:, None], 1, nn.MSELoss()
+        else:
+            targets, n_outputs, loss_fn = y[train], len(np.unique(y)), None
+        model = hand_written_loop(
+            X_train,
+            targets,
+            n_epochs,
+            fused=True,
+            loss_fn=loss_fn,
+            make_module=functools.partial(float64_mlp, X.shape[1], n_outputs),
+        )
+        with torch.inference_mode():
+            model(torch.from_numpy(scaler.transform(X[test])))
+        seconds.append(time.perf_counter() - start)
+    return statistics.mean(seconds)
+
+
+def bench_small(repeats):
+    """The demo's feed-forward rows against scikit-learn's MLPs, one thread."""
+    torch.set_num_threads(1)
+    rows = []
+    with threadpool_limits(1):
+        for task, loader in SMALL_TASKS.items():
+            X, y = loader(return_X_y=True)
+            regression = task == "diabetes"
+            splitter = KFold if regression else StratifiedKFold
+            cv = splitter(n_splits=5, shuffle=True, random_state=0)
+            ours = (FeedForwardRegressor if regression else FeedForwardClassifier)(
+                random_state=0
+            )
+            peer = (MLPRegressor if regression else MLPClassifier)(random_state=0)
+            times = {"ours": [], "peer": [], "floor": []}
+            for _ in range(repeats):
+                t_ours, s_ours, e_ours = demo_fold_run(ours, X, y, cv, regression)
+                t_peer, s_peer, e_peer = demo_fold_run(peer, X, y, cv, regression)
+                t_floor = torch_floor_run(X, y, cv, regression, e_ours)
+                times["ours"].append(t_ours)
+                times["peer"].append(t_peer)
+                times["floor"].append(t_floor)
+            t_ours, t_peer, t_floor = (
+                statistics.median(times[name]) for name in ("ours", "peer", "floor")
+            )
+            rows.append(
+                (
+                    task,
+                    type(ours).__name__,
+                    f"{1e3 * t_ours:.1f}",
+                    f"{1e3 * t_peer:.1f}",
+                    f"{t_ours / t_peer:.2f}",
+                    f"{t_floor / t_peer:.2f}",
+                    f"{s_ours:.4f}",
+                    f"{s_peer:.4f}",
+                    f"{statistics.mean(e_ours):.1f}",
+                    f"{statistics.mean(e_peer):.1f}",
+                )
+            )
+    table(
+        f"The demo's feed-forward rows: fit + predict ms per fold (5 folds, "
+        f"StandardScaler pipeline, defaults, 1 thread, median of {repeats} "
+        "interleaved runs); ratio = ours / MLP (<= 1: no slower); torch floor = "
+        "the shortest torch loop for our epochs / MLP",
+        rows,
+        [
+            "task",
+            "estimator",
+            "ours ms",
+            "MLP ms",
+            "ratio",
+            "torch floor",
+            "score",
+            "MLP score",
+            "epochs",
+            "MLP epochs",
+        ],
+    )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats and epochs")
@@ -492,8 +644,8 @@ def main(argv=None):
     parser.add_argument(
         "--sections",
         nargs="*",
-        choices=["feedforward", "threads", "images", "recurrent"],
-        default=["feedforward", "threads", "images", "recurrent"],
+        choices=["feedforward", "threads", "images", "recurrent", "small"],
+        default=["feedforward", "threads", "images", "recurrent", "small"],
     )
     args = parser.parse_args(argv)
     repeats = 1 if args.quick else args.repeats
@@ -505,6 +657,8 @@ def main(argv=None):
         bench_images(args.quick)
     if "recurrent" in args.sections:
         bench_recurrent(repeats, n_rows=512 if args.quick else 2048)
+    if "small" in args.sections:
+        bench_small(repeats)
 
 
 if __name__ == "__main__":

@@ -54,7 +54,8 @@ max_iter : int, default=200
     validation_fraction : float, default=0.1
         Share of the training data held out when ``early_stopping=True``.
     n_iter_no_change : int, default=10
-        Epochs without an improvement of at least ``tol`` before stopping.
+        Epochs in a row whose monitored loss does not beat the best so far
+        by at least ``tol`` (scikit-learn's MLP rule) before stopping.
     tol : float, default=1e-4
         Minimum improvement of the monitored loss.
     gradient_accumulation_steps : int, default=1

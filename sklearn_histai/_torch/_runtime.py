@@ -239,7 +239,13 @@ def seeded(seed, device):
     """
     devices = [torch.device(device)] if device.startswith("cuda") else []
     with _GLOBAL_GENERATOR, torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
+        if devices:
+            torch.manual_seed(seed)
+        else:
+            # The CPU generator alone: torch.manual_seed also queues the
+            # seeding of every accelerator's generators, recording a stack
+            # trace for each, which cost a small fit a sixth of a millisecond.
+            torch.default_generator.manual_seed(seed)
         yield
 
 

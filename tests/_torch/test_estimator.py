@@ -92,6 +92,34 @@ def test_neural_estimator_large_tol_stops_earlier(cls):
     assert strict.n_iter_ == 3
 
 
+def _epochs_by_mlp_rule(losses, tol, n_iter_no_change):
+    """The epochs scikit-learn's MLP rule runs over ``losses`` (at most all)."""
+    best, misses = np.inf, 0
+    for epoch, loss in enumerate(losses, start=1):
+        misses = misses + 1 if loss > best - tol else 0
+        best = min(best, loss)
+        if misses == n_iter_no_change:
+            return epoch
+    return len(losses)
+
+
+@pytest.mark.parametrize("cls", [FeedForwardClassifier, FeedForwardRegressor])
+def test_neural_estimator_stops_by_scikit_learns_rule(cls):
+    """Check that training stops once n_iter_no_change epochs each miss the best by tol.
+
+    The same epochs as a fit without stopping, up to the epoch where
+    scikit-learn's rule (each epoch against the best loss so far) stops.
+    """
+    X, y = _data(200)
+    params = dict(max_iter=150, early_stopping=False, learning_rate=1e-2)
+    full = _make(cls, tol=0.0, n_iter_no_change=150, **params).fit(X, y)
+    stopped = _make(cls, tol=1e-3, n_iter_no_change=4, **params).fit(X, y)
+    expected = _epochs_by_mlp_rule(full.loss_curve_, 1e-3, 4)
+    assert 10 < expected < 150
+    assert stopped.n_iter_ == expected
+    assert_allclose(stopped.loss_curve_, full.loss_curve_[:expected], rtol=1e-12)
+
+
 @pytest.mark.parametrize("n_samples, validates", [(999, False), (1000, True)])
 def test_neural_estimator_early_stopping_auto_switches_at_1000_samples(
     n_samples, validates
