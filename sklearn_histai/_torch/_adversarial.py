@@ -92,9 +92,14 @@ class _Site:
             # strongest perturbation moves their mean by epsilon / sqrt(n)
             # (Miyato et al. perturb the embeddings of every token).
             ids = inputs[0]
-            n_tokens = ids.shape[1]
-            if module.padding_idx is not None:
-                n_tokens = (ids != module.padding_idx).sum(dim=1)
+            if ids.ndim == 1:
+                # One flat array of ids with the offset where each bag starts.
+                offsets = inputs[1]
+                n_tokens = torch.diff(offsets, append=offsets.new_tensor([len(ids)]))
+            else:
+                n_tokens = ids.shape[1]
+                if module.padding_idx is not None:
+                    n_tokens = (ids != module.padding_idx).sum(dim=1)
             self.radius_scale = (
                 torch.as_tensor(n_tokens, dtype=torch.float32, device=ids.device)
                 .clamp(min=1)
@@ -114,13 +119,15 @@ class _Site:
 
 
 def _mean_bag(module, inputs):
-    """Whether ``module`` averages bags of token embeddings given as rows of ids."""
-    return (
-        isinstance(module, torch.nn.EmbeddingBag)
-        and module.mode == "mean"
-        and len(inputs) == 1
-        and inputs[0].ndim == 2
-    )
+    """Whether ``module`` averages bags of token embeddings.
+
+    The bags come as rows of ids, or as one flat array of ids with offsets.
+    """
+    if not isinstance(module, torch.nn.EmbeddingBag) or module.mode != "mean":
+        return False
+    if len(inputs) == 1:
+        return inputs[0].ndim == 2
+    return inputs[0].ndim == 1 and inputs[1] is not None
 
 
 class Perturbation:

@@ -844,9 +844,11 @@ class _TransformerEncoderExport(nn.Module):
 class _EmbeddingBagExport(nn.Module):
     """:class:`~sklearn_histai.nn.EmbeddingBagNet` on token ids, without EmbeddingBag.
 
-    The mean of the embeddings of each row's non-padding tokens (zero for a
-    row of padding only), written with a lookup and sums: ONNX has no
-    embedding-bag operator.
+    The mean of the embeddings of each row's non-padding tokens and of its
+    hashed word n-grams (zero for a row of padding only), written with
+    lookups and sums: ONNX has no embedding-bag operator. An n-gram of
+    length n starts at every column whose n columns are all tokens, as in
+    the network, whose rows are right-padded.
     """
 
     def __init__(self, network):
@@ -857,15 +859,33 @@ class _EmbeddingBagExport(nn.Module):
         return self.network.get_input_embeddings()
 
     def forward(self, X):
-        bag = self.network.embedding
+        network = self.network
+        bag = network.embedding
         embedded = nn.functional.embedding(X, bag.weight)
         if bag.padding_idx is None:
-            mean = embedded.mean(dim=1)
+            is_token = torch.ones_like(X, dtype=torch.bool)
         else:
-            is_token = (X != bag.padding_idx).to(embedded.dtype)[:, :, None]
-            counts = is_token.sum(dim=1).clamp(min=1)
-            mean = (embedded * is_token).sum(dim=1) / counts
-        return self.network.head(mean)
+            is_token = X != bag.padding_idx
+        weights = is_token.to(embedded.dtype)
+        total = (embedded * weights[:, :, None]).sum(dim=1)
+        n_items = weights.sum(dim=1)
+        if network.ngram_embedding is not None:
+            width = X.shape[1]
+            for length in range(2, network.word_ngrams + 1):
+                n_starts = width - length + 1
+                buckets = X[:, :n_starts] % network.ngram_buckets
+                complete = is_token[:, :n_starts]
+                for offset in range(1, length):
+                    following = X[:, offset : offset + n_starts]
+                    buckets = network.extend_ngrams(buckets, following)
+                    complete = complete & is_token[:, offset : offset + n_starts]
+                vectors = nn.functional.embedding(
+                    buckets, network.ngram_embedding.weight
+                )
+                complete = complete.to(embedded.dtype)
+                total = total + (vectors * complete[:, :, None]).sum(dim=1)
+                n_items = n_items + complete.sum(dim=1)
+        return network.head(total / n_items.clamp(min=1)[:, None])
 
 
 class _EncoderWithHeadExport(nn.Module):

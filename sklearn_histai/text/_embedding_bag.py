@@ -2,6 +2,7 @@
 
 import numbers
 
+import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from sklearn_histai._torch._docs import (
@@ -40,7 +41,9 @@ class EmbeddingBagClassifier(TokenInputMixin, BaseNeuralClassifier):
     non-padding tokens, followed by dropout and a linear output layer with a
     softmax: a linear model of rank ``embedding_dim`` over the bag of
     tokens, fast to train (Joulin et al., 2016). Padding never changes a
-    prediction.
+    prediction. With ``word_ngrams=2``, the bag also holds the row's word
+    bigrams, hashed from consecutive ids as fastText does, so the tokenizer
+    only needs to produce words.
 
     With ``vocab_size=None``, the rows are read as bags of feature values
     (e.g. counts or TF-IDF weights, as dense arrays) and the document vector
@@ -51,6 +54,15 @@ class EmbeddingBagClassifier(TokenInputMixin, BaseNeuralClassifier):
     %(token_parameters)s
     dropout : float, default=0.0
         Dropout probability on the document vector.
+    word_ngrams : int, default=1
+        Length of the longest word n-gram in the bag (token ids only): the
+        n-grams of 2 to ``word_ngrams`` consecutive non-padding ids are
+        hashed into ``ngram_buckets`` shared embeddings, which join the
+        mean (fastText's ``wordNgrams``). 1 reads single tokens only.
+    ngram_buckets : int, default=65536
+        Number of embeddings the hashed n-grams share (with
+        ``word_ngrams > 1``). More buckets mean fewer n-grams sharing one
+        vector, and a larger model.
     %(class_weight)s
     %(label_smoothing)s
     %(augmentation)s
@@ -115,6 +127,8 @@ class EmbeddingBagClassifier(TokenInputMixin, BaseNeuralClassifier):
         **BaseNeuralClassifier._parameter_constraints,
         **TOKEN_PARAMETER_CONSTRAINTS,
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "word_ngrams": [Interval(numbers.Integral, 1, None, closed="left")],
+        "ngram_buckets": [Interval(numbers.Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -126,6 +140,8 @@ class EmbeddingBagClassifier(TokenInputMixin, BaseNeuralClassifier):
         embeddings=None,
         freeze_embeddings=False,
         dropout=0.0,
+        word_ngrams=1,
+        ngram_buckets=65536,
         class_weight=None,
         label_smoothing=0.0,
         augmentation=None,
@@ -158,6 +174,8 @@ class EmbeddingBagClassifier(TokenInputMixin, BaseNeuralClassifier):
         self.embeddings = embeddings
         self.freeze_embeddings = freeze_embeddings
         self.dropout = dropout
+        self.word_ngrams = word_ngrams
+        self.ngram_buckets = ngram_buckets
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
         self.augmentation = augmentation
@@ -186,6 +204,14 @@ class EmbeddingBagClassifier(TokenInputMixin, BaseNeuralClassifier):
             verbose=verbose,
         )
 
+    @property
+    def _input_dtype(self):
+        # Token ids stay integers: validate_data would copy them to float64
+        # (and check_token_ids back to int64), a second of every fit on IMDB.
+        if self.vocab_size is None:
+            return super()._input_dtype
+        return (np.int64, np.int32, np.float64, np.float32)
+
     def _build_module(self):
         tokens = self.vocab_size is not None
         return EmbeddingBagNet(
@@ -197,7 +223,17 @@ class EmbeddingBagClassifier(TokenInputMixin, BaseNeuralClassifier):
             padding_value=self._token_padding() if tokens else None,
             embeddings=self._pretrained_embeddings() if tokens else None,
             freeze_embeddings=self.freeze_embeddings,
+            word_ngrams=self.word_ngrams,
+            ngram_buckets=self.ngram_buckets,
         )
+
+    def _check_params(self):
+        if self.word_ngrams > 1 and self.vocab_size is None:
+            raise ValueError(
+                f"word_ngrams={self.word_ngrams} reads n-grams of token ids, but "
+                "vocab_size=None reads float rows. Set vocab_size, or "
+                "word_ngrams=1."
+            )
 
     def _multiply_adds_per_sample(self, module):
         # Each token adds one embedding row; the output layer is tiny.

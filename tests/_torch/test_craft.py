@@ -262,18 +262,25 @@ def test_perturbation_of_embeddings_has_row_norm_epsilon():
         assert not embedding._forward_hooks  # the hook lives for one pass
 
 
+@pytest.mark.parametrize("flat", [False, True])
 @pytest.mark.parametrize("method", ["fgm", "pgd"])
-def test_perturbation_of_a_mean_bag_is_that_of_its_tokens(method):
-    """Check that a bag's mean moves by epsilon / sqrt(its number of tokens)."""
+def test_perturbation_of_a_mean_bag_is_that_of_its_tokens(method, flat):
+    """Check that a bag's mean moves by epsilon / sqrt(its number of tokens).
+
+    Bags come as padded rows of ids, or as flat ids with offsets.
+    """
     torch.manual_seed(0)
     bag = torch.nn.EmbeddingBag(10, 4, mode="mean", padding_idx=0)
     head = torch.nn.Linear(4, 2)
 
     def forward(ids):
-        output = head(bag(ids))
+        pooled = bag(ids, torch.tensor([0, 4])) if flat else bag(ids)
+        output = head(pooled)
         return output, F.cross_entropy(output, torch.tensor([0, 1]))
 
     ids = torch.tensor([[1, 2, 3, 4], [5, 6, 0, 0]])  # 4 and 2 tokens
+    if flat:
+        ids = torch.tensor([1, 2, 3, 4, 5, 6])
     perturbation = Perturbation(method, 0.6, 4, layer=bag)
     _, loss, gradients = perturbation.clean_pass(forward, ids)
     loss.backward()

@@ -208,6 +208,15 @@ CASES = {
         np.int64,
         FLOAT32,
     ),
+    "embedding-bag-bigrams": (
+        EmbeddingBagClassifier(
+            vocab_size=40, embedding_dim=4, word_ngrams=3, ngram_buckets=50, **FAST
+        ),
+        IDS,
+        Y_WORDS,
+        np.int64,
+        FLOAT32,
+    ),
     "autoencoder": (
         AutoencoderTransformer(n_components=2, hidden_layer_sizes=(4,), **FAST),
         X,

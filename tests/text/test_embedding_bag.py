@@ -87,3 +87,72 @@ def test_embedding_bag_classifier_rejects_bad_ids():
     X, y = _token_data()
     with pytest.raises(ValueError, match=r"\[0, vocab_size=20\)"):
         EmbeddingBagClassifier(vocab_size=20).fit(X, y)
+
+
+def test_embedding_bag_net_ngrams_join_the_mean():
+    """Check that hashed bigrams of consecutive ids join each row's mean."""
+    torch = pytest.importorskip("torch")
+    from sklearn_histai.nn import EmbeddingBagNet
+
+    torch.manual_seed(0)
+    net = EmbeddingBagNet(
+        None, 2, vocab_size=10, embedding_dim=4, word_ngrams=3, ngram_buckets=7
+    )
+    X = torch.tensor([[3, 5, 4, 0, 0], [7, 0, 0, 0, 0], [2, 8, 0, 0, 0]])
+    torch.nn.init.normal_(net.ngram_embedding.weight)  # they start at zero
+    bigrams, trigrams = net.ngram_ids(X)
+    # Rows of 3, 1 and 2 tokens: 2 + 0 + 1 bigrams, 1 + 0 + 0 trigrams.
+    assert bigrams.shape == (3,) and trigrams.shape == (1,)
+    assert bigrams.tolist() == [
+        (3 * 116_049_371 + 5) % 7,
+        (5 * 116_049_371 + 4) % 7,
+        (2 * 116_049_371 + 8) % 7,
+    ]
+    words = net.embedding.weight.detach()
+    grams = net.ngram_embedding.weight.detach()
+    means = [
+        torch.cat([words[[3, 5, 4]], grams[bigrams[:2]], grams[trigrams]]).mean(0),
+        words[7],
+        torch.cat([words[[2, 8]], grams[bigrams[2:]]]).mean(0),
+    ]
+    expected = net.head(torch.stack(means))
+    assert_allclose(net(X).detach().numpy(), expected.detach().numpy(), rtol=1e-5)
+    # Padding, wherever it ends, changes nothing.
+    assert_allclose(net(X[:, :3]).detach().numpy(), net(X).detach().numpy(), rtol=1e-6)
+
+
+def test_embedding_bag_classifier_word_ngrams_learn_word_order():
+    """Check that bigrams separate classes that only word order tells apart."""
+    rng = np.random.RandomState(0)
+    n_samples, length = 400, 8
+    y = rng.randint(0, 2, size=n_samples)
+    # Both classes hold ids 2 and 3 once; class 1 has "2 3", class 0 "3 2".
+    X = rng.randint(4, 30, size=(n_samples, length))
+    start = rng.randint(0, length - 1, size=n_samples)
+    rows = np.arange(n_samples)
+    X[rows, start] = np.where(y == 1, 2, 3)
+    X[rows, start + 1] = np.where(y == 1, 3, 2)
+    params = dict(vocab_size=30, embedding_dim=8, learning_rate=0.02, random_state=0)
+    words = EmbeddingBagClassifier(**params).fit(X[:300], y[:300])
+    bigrams = EmbeddingBagClassifier(word_ngrams=2, **params).fit(X[:300], y[:300])
+    assert words.score(X[300:], y[300:]) < 0.7
+    assert bigrams.score(X[300:], y[300:]) > 0.9
+    assert bigrams.net_.module_.ngram_embedding.num_embeddings == 65536
+
+
+def test_embedding_bag_classifier_word_ngrams_need_token_ids():
+    """Check that word n-grams of float rows are refused."""
+    X = np.random.RandomState(0).poisson(1.0, size=(20, 5)).astype(float)
+    with pytest.raises(ValueError, match="word_ngrams=2 reads n-grams of token ids"):
+        EmbeddingBagClassifier(word_ngrams=2).fit(X, [0, 1] * 10)
+
+
+def test_embedding_bag_classifier_ids_of_any_numeric_dtype_agree():
+    """Check that int64, int32 and float ids (validated without a float copy) agree."""
+    X, y = _token_data()
+    params = dict(vocab_size=40, embedding_dim=4, max_iter=3, random_state=0)
+    expected = EmbeddingBagClassifier(**params).fit(X, y).predict_proba(X)
+    for dtype in (np.int32, np.float64, np.uint8):
+        clf = EmbeddingBagClassifier(**params).fit(X.astype(dtype), y)
+        assert_allclose(clf.predict_proba(X.astype(dtype)), expected, rtol=1e-6)
+    assert clf._validate_input(X, reset=False).dtype == np.int64
