@@ -4,6 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -255,3 +256,46 @@ def test_word2vec_ignored_ids_are_neither_trained_nor_context():
     reading = Word2Vec(**params).fit(noisy)
     assert reading.has_vector_[2]
     assert not np.allclose(reading.embeddings_[3:], reference.embeddings_[3:])
+
+
+def test_word2vec_ignored_ids_may_lie_outside_the_table():
+    """Check that ignored ids above every id of X are accepted and change nothing."""
+    X = _topic_corpus(n_documents=40)
+    params = dict(vector_size=8, epochs=2, batch_size=64, random_state=0)
+    reference = Word2Vec(**params).fit(X)
+    wide = Word2Vec(ignored_ids=(0, 1, 10**9), **params).fit(X)
+    assert_array_equal(wide.embeddings_, reference.embeddings_)
+    assert_array_equal(wide.has_vector_, reference.has_vector_)
+
+
+def test_word2vec_verbose_prints_one_row_per_pass(capsys):
+    """Check that verbose=1 prints a header and the mean loss of each pass."""
+    X = _topic_corpus(n_documents=40)
+    model = Word2Vec(vector_size=8, epochs=3, verbose=1, random_state=0).fit(X)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].split() == ["epoch", "train_loss", "dur"]
+    assert len(lines) == 4
+    for epoch, (line, loss) in enumerate(zip(lines[1:], model.loss_curve_), 1):
+        number, printed, _ = line.split()
+        assert int(number) == epoch
+        assert float(printed) == pytest.approx(loss, abs=1e-4)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("architecture", ["skipgram", "cbow"])
+def test_word2vec_learns_on_cuda(architecture):
+    """Check that a fit on a GPU learns what a fit on the CPU learns."""
+    X = _topic_corpus()
+    params = dict(
+        vector_size=16,
+        architecture=architecture,
+        window=3,
+        epochs=10,
+        batch_size=64,
+        random_state=0,
+    )
+    model = Word2Vec(device="cuda", **params).fit(X)
+    assert model.embeddings_.dtype == np.float32
+    for word, topic in [(2, set(range(2, 8))), (9, set(range(8, 14)))]:
+        neighbours = [token for token, _ in model.most_similar(word, topn=5)]
+        assert set(neighbours) == topic - {word}
