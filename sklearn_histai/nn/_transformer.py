@@ -226,6 +226,44 @@ def _real_steps_mask(lengths, n_steps):
     return (steps < lengths[:, None])[:, None, None, :]
 
 
+# Rows are read in groups of similar length: at least this many rows per
+# group (smaller matrix products lose more to overheads than they save),
+# and at most this many groups per batch (so large evaluation batches
+# stay few calls).
+_MIN_GROUP_ROWS = 8
+_MAX_GROUPS = 16
+
+
+def _length_groups(lengths):
+    """Split a batch into groups of rows of similar length, shortest first.
+
+    The blocks of a Transformer encoder cost each row its batch's longest
+    length in steps, and attention that length squared: 32% of 2,000 IMDB
+    reviews reach the 256 tokens that the text classifier keeps, so nearly
+    every batch of 64 is 256 steps wide while its rows average 182 tokens.
+    Sorted by length and read in groups cut to their own longest row, the
+    same batch costs about 0.75 of the steps and 0.6 of the attention.
+
+    Returns a list of ``(rows, width)``: the indices of each group's rows
+    and their longest length; every row is in one group, and neighbouring
+    groups of the same width are merged.
+    """
+    n_rows = len(lengths)
+    size = max(_MIN_GROUP_ROWS, -(-n_rows // _MAX_GROUPS))
+    ordered, order = torch.sort(lengths, stable=True)
+    ordered = ordered.tolist()
+    groups = []
+    start = 0
+    for end in [*range(size, n_rows, size), n_rows]:
+        width = ordered[end - 1]
+        if groups and groups[-1][1] == width:
+            groups[-1][0] = order[groups[-1][2] : end]
+        else:
+            groups.append([order[start:end], width, start])
+        start = end
+    return [(rows, width) for rows, width, _ in groups]
+
+
 class TransformerEncoderNet(nn.Module):
     """A Transformer encoder with a pooled linear head, for token ids or sequences.
 
@@ -234,8 +272,10 @@ class TransformerEncoderNet(nn.Module):
     multi-head self-attention attend over the real steps only (right
     padding is masked, so it never changes an output) and the mean of the
     final states over the real steps, or the state of a learned ``[CLS]``
-    token read before the first step, feeds a linear output layer. Steps
-    past the longest row of a batch are skipped.
+    token read before the first step, feeds a linear output layer. The
+    rows of a padded batch are read sorted by length, in groups each cut to
+    its own longest row: padding costs neither steps nor attention beyond
+    its group.
 
     Parameters
     ----------
@@ -412,10 +452,26 @@ class TransformerEncoderNet(nn.Module):
             The outputs of the linear head (logits or predictions).
         """
         x, mask, lengths = self._embed(X)
+        groups = None if lengths is None else _length_groups(lengths)
+        if groups is None or len(groups) == 1:
+            return self.head(self.dropout(self._encode(x, mask, lengths)))
+        pooled, order = [], []
+        for rows, width in groups:
+            group_lengths = lengths[rows]
+            # A group of rows of one length has no padding to mask.
+            group_mask = None
+            if bool((group_lengths < width).any()):
+                group_mask = _real_steps_mask(group_lengths, width)
+            pooled.append(self._encode(x[rows, :width], group_mask, group_lengths))
+            order.append(rows)
+        pooled = torch.cat(pooled)[torch.argsort(torch.cat(order))]
+        return self.head(self.dropout(pooled))
+
+    def _encode(self, x, mask, lengths):
+        """The blocks, the final norm and the pooling of a batch of states."""
         for block in self.blocks:
             x = block(x, mask)
-        x = self.norm(x)
-        return self.head(self.dropout(self._pool(x, mask, lengths)))
+        return self._pool(self.norm(x), mask, lengths)
 
     def attention_weights(self, X):
         """The attention weights of every layer and head, for inspection.

@@ -5,6 +5,7 @@ import pytest
 import torch
 from numpy.testing import assert_allclose
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_histai.neural_network import (
     TransformerEncoderClassifier,
@@ -13,8 +14,10 @@ from sklearn_histai.neural_network import (
 from sklearn_histai.nn import (
     MultiHeadSelfAttention,
     TransformerEncoderNet,
+    sequence_lengths,
     sinusoidal_positions,
 )
+from sklearn_histai.nn._transformer import _length_groups
 from sklearn_histai.text import make_text_classifier
 
 
@@ -80,6 +83,46 @@ def test_padding_never_changes_the_output(pooling, positions):
     both = net(X)
     assert torch.allclose(both[0], net(X[:1, :3])[0], atol=1e-6)
     assert torch.allclose(both[1], net(X[1:])[0], atol=1e-6)
+
+
+@pytest.mark.parametrize("pooling", ["mean", "cls"])
+def test_length_groups_keep_each_rows_output_and_gradient(pooling):
+    """Check that reading a batch in groups of similar length changes nothing.
+
+    A batch of rows of many lengths is read sorted by length, in groups cut
+    to their own longest row; each row must get the output, and the
+    weights the gradient, that the rows give one at a time.
+    """
+    torch.manual_seed(0)
+    net = TransformerEncoderNet(
+        None,
+        2,
+        n_positions=30,
+        d_model=8,
+        num_heads=2,
+        vocab_size=20,
+        padding_value=0,
+        dropout=0.0,
+        pooling=pooling,
+    ).double()
+    lengths = torch.randint(1, 31, (40,))
+    lengths[:10] = 30
+    X = torch.randint(1, 20, (40, 30))
+    X[torch.arange(30) >= lengths[:, None]] = 0
+    groups = _length_groups(sequence_lengths(X, 0) + (pooling == "cls"))
+    assert len(groups) > 1
+    assert sorted(torch.cat([rows for rows, _ in groups]).tolist()) == list(range(40))
+    for rows, width in groups:
+        assert width == int(lengths[rows].max()) + (pooling == "cls")
+
+    net(X).sum().backward()
+    batched = [p.grad.clone() for p in net.parameters()]
+    net.zero_grad()
+    single = torch.cat([net(X[i : i + 1]) for i in range(len(X))])
+    single.sum().backward()
+    assert_allclose(net.eval()(X).detach(), single.detach(), rtol=1e-10, atol=1e-12)
+    for grad, reference in zip(batched, (p.grad for p in net.parameters())):
+        assert_allclose(grad, reference, rtol=1e-8, atol=1e-12)
 
 
 def test_positions_table_is_learned_or_fixed():
@@ -195,3 +238,30 @@ def test_text_kind_transformer():
     model = clf.named_steps["classifier"]
     assert isinstance(model, TransformerEncoderClassifier)
     assert model.vocab_size == 52
+
+
+def test_text_kind_transformer_warms_up_and_decays_its_learning_rate():
+    """Check that the text kind's rate rises, then falls to zero within its epochs."""
+    X = ["a good film", "great acting", "a bad plot", "awful, boring"] * 10
+    y = [1, 1, 0, 0] * 10
+    clf = make_text_classifier(
+        "transformer",
+        max_vocabulary=50,
+        random_state=0,
+        classifier__d_model=8,
+        classifier__num_heads=2,
+        classifier__batch_size=8,
+    )
+    with pytest.warns(ConvergenceWarning):  # the schedule ends at max_iter
+        clf.fit(X, y)
+    model = clf.named_steps["classifier"]
+    rates = [
+        row["event_lr"] for epoch in model.net_.history for row in epoch["batches"]
+    ]
+    assert len(rates) == 6 * 5  # 6 epochs of 5 batches
+    peak = int(np.argmax(rates))
+    assert 0 < peak < len(rates) // 4
+    assert rates[peak] == pytest.approx(3e-3)
+    assert np.all(np.diff(rates[: peak + 1]) > 0)
+    assert np.all(np.diff(rates[peak:]) <= 0)
+    assert rates[-1] < rates[peak] / 20
