@@ -38,7 +38,7 @@ from functools import partial
 import numpy as np
 import scipy.sparse as sp
 import sklearn
-from sklearn.base import clone, is_classifier
+from sklearn.base import is_classifier
 from sklearn.datasets import (
     load_breast_cancer,
     load_diabetes,
@@ -49,13 +49,16 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
 from sklearn.metrics import log_loss
-from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.model_selection import KFold, StratifiedKFold
 from threadpoolctl import threadpool_limits
 
 from sklearn_histai.linear_model import LeastSquaresRegressor, LogisticRegression
 from sklearn_histai.utils import get_history
+
+try:
+    from _report import cv_times
+except ImportError:  # run from elsewhere
+    from benchmarks._report import cv_times
 
 SECTIONS = ["small", "least-squares", "logistic"]
 
@@ -292,18 +295,6 @@ def bench_logistic(cases, repeats):
         ["data", "predict ours s", "lbfgs s", "ours/lbfgs"]
         + ["proba ours s", "lbfgs s", "ours/lbfgs"],
         predict_rows,
-    )
-
-
-def cv_times(estimator, X, y, cv, scoring):
-    """Return the mean fit and predict time per fold and the mean score."""
-    scores = cross_validate(
-        make_pipeline(StandardScaler(), clone(estimator)), X, y, cv=cv, scoring=scoring
-    )
-    return (
-        float(np.mean(scores["fit_time"])),
-        float(np.mean(scores["score_time"])),
-        float(np.mean(scores["test_score"])),
     )
 
 

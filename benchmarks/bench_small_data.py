@@ -38,8 +38,7 @@ from sklearn.datasets import (
     make_regression,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
-from sklearn.pipeline import make_pipeline
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
@@ -49,9 +48,9 @@ from sklearn_histai.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn_histai.utils import get_history
 
 try:
-    from _report import table
+    from _report import cv_times, table
 except ImportError:  # run from elsewhere
-    from benchmarks._report import table
+    from benchmarks._report import cv_times, table
 
 CLASSIFIERS = [LogisticRegression, DecisionTreeClassifier, FeedForwardClassifier]
 REGRESSORS = [LeastSquaresRegressor, DecisionTreeRegressor, FeedForwardRegressor]
@@ -73,18 +72,6 @@ def with_seed(estimator):
 def pair(cls):
     """Return our estimator of class ``cls`` and its scikit-learn peer, seeded."""
     return with_seed(cls()), with_seed(get_history(cls).make_peer())
-
-
-def cv_times(estimator, X, y, cv, scoring):
-    """Return the mean fit and predict time per fold and the mean score."""
-    scores = cross_validate(
-        make_pipeline(StandardScaler(), clone(estimator)), X, y, cv=cv, scoring=scoring
-    )
-    return (
-        float(np.mean(scores["fit_time"])),
-        float(np.mean(scores["score_time"])),
-        float(np.mean(scores["test_score"])),
-    )
 
 
 def demo_section(repeats):

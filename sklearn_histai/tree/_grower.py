@@ -250,13 +250,7 @@ class TreeGrower:
             self.targets.n_classes,
         )
         parent = nodes[best]
-        weights = children[0].weights
-        decrease = (
-            level.stats.weights[parent] * level.impurity[parent]
-            - weights[0::2] * child_impurity[0::2]
-            - weights[1::2] * child_impurity[1::2]
-        ) / self.total_weight
-        accept = decrease + EPSILON >= self.min_impurity_decrease
+        accept = self._accepted(level, parent, children[0].weights, child_impurity)
         if not accept.all():
             if not accept.any():
                 return None
@@ -282,6 +276,19 @@ class TreeGrower:
         if chunks is not None and self._is_dense(2 * best.size, rows.size):
             next_hist = (chunks, best)
         return rows, child, children, next_hist
+
+    def _accepted(self, level, parent, weights, child_impurity):
+        """Which splits decrease the impurity by at least min_impurity_decrease.
+
+        ``weights`` and ``child_impurity`` hold the left and right child of
+        each split in turn; ``parent`` is each split's node in ``level``.
+        """
+        decrease = (
+            level.stats.weights[parent] * level.impurity[parent]
+            - weights[0::2] * child_impurity[0::2]
+            - weights[1::2] * child_impurity[1::2]
+        ) / self.total_weight
+        return decrease + EPSILON >= self.min_impurity_decrease
 
     def _is_dense(self, n_nodes, n_rows):
         cells = n_nodes * self.n_features * self.n_bins * (1 + self.targets.n_stat)

@@ -21,7 +21,7 @@ last bit in one grower may not in the other (as between the strategies of
 
 import numpy as np
 
-from sklearn_histai.tree._grower import EPSILON, TreeGrower
+from sklearn_histai.tree._grower import TreeGrower
 from sklearn_histai.tree._splitter import (
     entry_stats,
     node_histograms,
@@ -225,13 +225,7 @@ class LeanTreeGrower(TreeGrower):
         child_impurity = node_impurity(
             self.criterion, stats.weights, stats.stats, squares, self.targets.n_classes
         )
-        weights = stats.weights
-        decrease = (
-            level.stats.weights[parent] * level.impurity[parent]
-            - weights[0::2] * child_impurity[0::2]
-            - weights[1::2] * child_impurity[1::2]
-        ) / self.total_weight
-        accept = decrease + EPSILON >= self.min_impurity_decrease
+        accept = self._accepted(level, parent, stats.weights, child_impurity)
         if not accept.all():
             if not accept.any():
                 return None
