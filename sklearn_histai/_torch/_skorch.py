@@ -422,8 +422,13 @@ class WeightedNet(InterruptibleNet):
                 # outputs against float64 targets (those of a network
                 # trained in float64).
                 y_pred = y_pred.to(torch.promote_types(y_pred.dtype, y.dtype))
-            if weight is None and self.group is None and self.mean_criterion_:
-                return self.mean_criterion_(y_pred, y)
+            if weight is None and self.mean_criterion_:
+                loss = self.mean_criterion_(y_pred, y)
+                if training and self.group is not None:
+                    # This process's share of the mean over every process's
+                    # rows: with one process, exactly the plain fit's loss.
+                    loss = loss * (len(y) / self.loss_denominator_.to(loss.device))
+                return loss
             losses = self.criterion_(y_pred, y)
         if training and self.group is not None:
             if losses.ndim > 1:
