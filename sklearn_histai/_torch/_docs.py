@@ -42,6 +42,8 @@ max_iter : int, default=200
         L2 penalty (decoupled weight decay with "adamw").
     lr_schedule : {"constant", "linear", "cosine"}, default="constant"
         Learning-rate decay over all training steps, after the warm-up.
+        A decaying schedule reaches zero at ``max_iter`` epochs, so a fit
+        that runs them all warns of non-convergence only with "constant".
     warmup_fraction : float, default=0.0
         Fraction of the training steps over which the learning rate rises
         linearly from 0 to ``learning_rate``.

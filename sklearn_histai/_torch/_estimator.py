@@ -663,6 +663,20 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
             optimizer_params["fused"] = True
         return optimizer_params
 
+    def _batch_iterators(self, batch_size):
+        """skorch's ``iterator_train``/``iterator_valid`` settings of the net.
+
+        Shuffled mini-batches of ``batch_size`` rows to train on; validation
+        in chunks as large as prediction's. Subclasses whose rows batch
+        better otherwise (token rows by length) return their own iterators
+        and ``iterator_*__`` parameters.
+        """
+        return {
+            "iterator_train": BatchIterator,
+            "iterator_valid": BatchIterator,
+            "iterator_valid__batch_size": max(batch_size, self._predict_chunk_size),
+        }
+
     def _make_net(
         self, module, device, seed, batch_size, batches, valid, incremental=False
     ):
@@ -678,11 +692,9 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
             lr=self._initial_learning_rate(),
             max_epochs=epochs,
             batch_size=batch_size,
-            iterator_train=BatchIterator,
             iterator_train__shuffle=True,
             iterator_train__seed=seed,
-            iterator_valid=BatchIterator,
-            iterator_valid__batch_size=max(batch_size, self._predict_chunk_size),
+            **self._batch_iterators(batch_size),
             dataset=TensorDataset,
             train_split=None if valid is None else predefined_split(valid),
             callbacks=self._make_callbacks(valid is not None, total_steps, incremental),
@@ -708,7 +720,12 @@ class BaseNeuralEstimator(BaseEstimator, metaclass=ABCMeta):
         self.n_iter_ = len(self.history_)
         if not warn:
             return
-        if self.n_iter_ - epochs_before == self.max_iter:
+        # A decaying schedule brings the learning rate to zero at max_iter:
+        # ending there is its planned course, not a want of epochs.
+        if (
+            self.n_iter_ - epochs_before == self.max_iter
+            and self.lr_schedule == "constant"
+        ):
             warnings.warn(
                 f"{type(self).__name__} reached max_iter={self.max_iter} epochs "
                 "before the monitored loss stopped improving; consider a larger "

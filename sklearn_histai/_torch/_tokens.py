@@ -3,8 +3,10 @@
 import numbers
 
 import numpy as np
+import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from sklearn_histai._torch._skorch import BatchIterator
 from sklearn_histai.utils._token_ids import PAD, check_token_ids
 
 TOKEN_PARAMETER_CONSTRAINTS = {
@@ -34,11 +36,139 @@ default=None
         Whether pretrained ``embeddings`` stay fixed during training."""
 
 
+def token_lengths(ids, padding_value):
+    """Length of each right-padded row of token ids: its last non-padding id + 1.
+
+    Parameters
+    ----------
+    ids : tensor of shape (n_rows, steps)
+        Token ids.
+    padding_value : int
+        The padding id.
+
+    Returns
+    -------
+    lengths : tensor of shape (n_rows,)
+        0 for a row of padding only.
+    """
+    positions = torch.arange(1, ids.shape[1] + 1, dtype=torch.int32)
+    return torch.where(ids != padding_value, positions, 0).amax(dim=1)
+
+
+class LengthBuckets(BatchIterator):
+    """Mini-batches of token rows of similar lengths, cut to their longest row.
+
+    A batch of rows drawn at random is as wide as its longest row: on IMDB
+    cut at 400 tokens, nearly every batch of 64 reviews holds a review of
+    400 tokens, while the average review has 211, so half of what a
+    convolution or a recurrence reads is padding. Here the shuffled rows
+    are taken ``pool_batches`` batches at a time, sorted by length within
+    that pool and cut into batches, whose order is shuffled (torchtext's
+    ``BucketIterator``); without shuffling (validation), the rows are sorted
+    by length once. Each batch drops the padding columns past its longest
+    row, which a network that masks its padding reads as it would the full
+    row.
+
+    Parameters
+    ----------
+    dataset : TensorDataset
+        Rows of token ids (a 2-D tensor), targets and weights.
+    batch_size : int
+        Rows per batch.
+    shuffle : bool, default=False
+        Whether to draw the rows in a random order, different every epoch.
+    seed : int, default=0
+        Seed of the private generator of the shuffling.
+    padding_value : int, default=0
+        The padding id.
+    pool_batches : int, default=100
+        Batches of shuffled rows sorted together. The larger, the less
+        padding; the smaller, the more random a batch's company of lengths.
+    padding_noise : float, default=0.1
+        Relative noise on the lengths that the shuffled rows are sorted by
+        (each multiplied by a factor drawn uniformly from ``1 +- noise``,
+        as AllenNLP's bucket sampler does): rows of nearly equal lengths
+        meet different company every epoch, for a little more padding.
+    min_batches : int, default=10
+        Shuffled rows that fill fewer batches are batched at random, as
+        :class:`BatchIterator` does (each batch still cut to its longest
+        row): sorted, each row would meet the same company every epoch.
+    """
+
+    def __init__(
+        self,
+        dataset,
+        batch_size,
+        shuffle=False,
+        seed=0,
+        padding_value=PAD,
+        pool_batches=100,
+        padding_noise=0.1,
+        min_batches=10,
+    ):
+        super().__init__(dataset, batch_size, shuffle=shuffle, seed=seed)
+        self.padding_value = padding_value
+        self.pool_batches = pool_batches
+        self.padding_noise = padding_noise
+        self.min_batches = min_batches
+        self.lengths = token_lengths(dataset.X, padding_value)
+        self.sorted_rows = None
+
+    def __iter__(self):
+        n = len(self.dataset)
+        if not self.shuffle:
+            if self.sorted_rows is None:
+                order = torch.argsort(self.lengths, stable=True)
+                self.sorted_rows = self._subset(order)
+            yield from self._batches(self.sorted_rows)
+            return
+        if n < self.batch_size * self.min_batches:
+            # Sorted, the rows of a few batches would meet the same company
+            # every epoch, and the steps alternate between short and long
+            # rows: a small corpus of a few batches trained unstably.
+            for X, y in super().__iter__():
+                yield self._cut((X, y), int(token_lengths(X, self.padding_value).max()))
+            return
+        order = torch.randperm(n, generator=self.generator)
+        noise = torch.rand(n, generator=self.generator, dtype=torch.float64)
+        keys = self.lengths * (1 + self.padding_noise * (2 * noise - 1))
+        pool = self.batch_size * self.pool_batches
+        for pool_start in range(0, n, pool):
+            index = order[pool_start : pool_start + pool]
+            index = index[torch.argsort(keys[index], stable=True)]
+            rows = self._subset(index)
+            batches = list(self._batches(rows))
+            for position in torch.randperm(len(batches), generator=self.generator):
+                yield batches[position]
+
+    def _subset(self, index):
+        """The dataset of the rows at ``index``, with their lengths."""
+        return self.dataset.subset(index), self.lengths[index]
+
+    def _batches(self, rows):
+        """The batches of ``batch_size`` consecutive rows, each cut to its widest."""
+        dataset, lengths = rows
+        for start in range(0, len(dataset), self.batch_size):
+            stop = start + self.batch_size
+            width = int(lengths[start:stop].max())
+            yield self._cut(dataset[start:stop], width)
+
+    def _cut(self, batch, width):
+        """The batch without the padding columns past ``width`` (at least one)."""
+        X, y = batch
+        return X[:, : max(width, 1)], y
+
+
 class TokenInputMixin:
     """Token-id input for estimators with ``vocab_size``, ``padding_value``, ...
 
     With ``vocab_size`` None the estimator reads float rows as before.
+    Estimators whose networks skip the padding past the longest row of a
+    batch set ``_length_buckets`` to train on batches of rows of similar
+    lengths (see :class:`LengthBuckets`).
     """
+
+    _length_buckets = False
 
     def _check_input(self, X, *, reset):
         if self.vocab_size is None:
@@ -50,6 +180,23 @@ class TokenInputMixin:
 
     def _input_padding(self):
         return None if self.vocab_size is None else self._token_padding()
+
+    def _batch_iterators(self, batch_size):
+        """The base's batching, or batches of token rows of similar lengths.
+
+        Validation batches are sorted by length too, and as small as the
+        training ones: a batch's cost grows with its longest row.
+        """
+        padding = self._token_padding() if self.vocab_size is not None else None
+        if not (self._length_buckets and padding is not None):
+            return super()._batch_iterators(batch_size)
+        return {
+            "iterator_train": LengthBuckets,
+            "iterator_train__padding_value": padding,
+            "iterator_valid": LengthBuckets,
+            "iterator_valid__padding_value": padding,
+            "iterator_valid__batch_size": batch_size,
+        }
 
     def _token_padding(self):
         """The padding id of token rows, or None."""

@@ -74,6 +74,10 @@ class _CNNMixin(TokenInputMixin):
     rows of token ids go through Kim's text CNN.
     """
 
+    # Token rows train in batches of similar lengths: the network skips the
+    # padding past the longest row of a batch.
+    _length_buckets = True
+
     def _check_params(self):
         check_layer_sizes(self.channels, "channels")
         check_layer_sizes(self.filter_sizes, "filter_sizes", allow_empty=False)

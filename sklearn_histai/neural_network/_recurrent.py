@@ -82,6 +82,9 @@ class _RecurrentMixin(TokenInputMixin):
     """The module of the recurrent estimators; ``_cell`` names the cell."""
 
     _cell = None
+    # Token rows train in batches of similar lengths: the network skips the
+    # padding past the longest row of a batch.
+    _length_buckets = True
 
     def _padding(self):
         # Float sequences have no padding unless one is given.

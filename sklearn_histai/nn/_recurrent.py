@@ -50,15 +50,32 @@ def _reversal_index(lengths, n_steps):
 
     Padding steps keep their place, so a network reading the reordered row
     still reads all real steps before any padding. The order is its own
-    inverse.
+    inverse. Returned as positions in the ``(batch * n_steps)`` steps of the
+    batch, for :func:`_reorder`.
     """
     steps = torch.arange(n_steps, device=lengths.device)
     reversed_steps = lengths[:, None] - 1 - steps
-    return torch.where(_real_steps(lengths, n_steps), reversed_steps, steps)
+    index = torch.where(_real_steps(lengths, n_steps), reversed_steps, steps)
+    return (
+        index + n_steps * torch.arange(len(lengths), device=index.device)[:, None]
+    ).reshape(-1)
 
 
 def _reorder(x, index):
-    return x.gather(1, index[:, :, None].expand(-1, -1, x.shape[2]))
+    # A selection of whole steps: forwards and backwards about half the
+    # cost of a gather of every feature.
+    return x.reshape(-1, x.shape[2]).index_select(0, index).view(x.shape)
+
+
+def _without_padding(x, lengths):
+    """``x`` with -inf at the padding steps, for a maximum over the real steps.
+
+    Added rather than filled in: the gradient of a sum passes through as it
+    is, that of a fill is filled in again.
+    """
+    padding = ~_real_steps(lengths, x.shape[1])
+    penalty = torch.zeros(padding.shape, dtype=x.dtype, device=x.device)
+    return x + penalty.masked_fill_(padding, -torch.inf)[:, :, None]
 
 
 class StackedRecurrence(nn.Module):
@@ -174,7 +191,7 @@ class StackedRecurrence(nn.Module):
                         )
                     target.copy_(value)
 
-    def forward(self, inputs, lengths):
+    def forward(self, inputs, lengths, mask=True):
         """Outputs of the last layer at every step, and its final states.
 
         Parameters
@@ -183,31 +200,47 @@ class StackedRecurrence(nn.Module):
             Right-padded rows.
         lengths : tensor of shape (batch,)
             Number of real steps of each row, at least 1.
+        mask : bool, default=True
+            Whether to zero the outputs at padding steps; a caller that
+            reads the real steps only saves a pass over the outputs.
 
         Returns
         -------
         outputs : tensor of shape (batch, width, hidden_size * directions)
             Outputs at the first ``width = lengths.max()`` steps (both
-            directions concatenated); zero at padding steps.
+            directions concatenated); zero at padding steps with ``mask``.
         final : tensor of shape (batch, hidden_size * directions)
             The state after the last real step of the forward direction and
             after the first step of the backward one.
         """
         width = int(lengths.max())
         x = inputs[:, :width]
-        reverse = _reversal_index(lengths, width) if self.bidirectional else None
+        # A batch without padding (float sequences, or token rows batched by
+        # length) needs no masks: the backward direction reads each row
+        # flipped, which is cheaper forwards and backwards than a gather.
+        full = bool((lengths == width).all())
+        reverse = None
+        if self.bidirectional and not full:
+            reverse = _reversal_index(lengths, width)
         for index, directions in enumerate(self.layers):
             if index > 0 and self.dropout > 0:
                 x = F.dropout(x, self.dropout, self.training)
             outputs = [directions[0](x)[0]]
-            if self.bidirectional:
+            if self.bidirectional and full:
+                outputs.append(directions[1](x.flip(1))[0].flip(1))
+            elif self.bidirectional:
                 backward = directions[1](_reorder(x, reverse))[0]
                 outputs.append(_reorder(backward, reverse))
             x = torch.cat(outputs, dim=2) if self.bidirectional else outputs[0]
-        rows = torch.arange(len(x), device=x.device)
-        final = x[rows, lengths - 1, : self.hidden_size]
+        if full:
+            final = x[:, -1, : self.hidden_size]
+        else:
+            rows = torch.arange(len(x), device=x.device)
+            final = x[rows, lengths - 1, : self.hidden_size]
         if self.bidirectional:
             final = torch.cat([final, x[:, 0, self.hidden_size :]], dim=1)
+        if full or not mask:
+            return x, final
         return x * _real_steps(lengths, width)[:, :, None], final
 
 
@@ -352,17 +385,18 @@ or (batch, steps * n_features_per_step)
         """
         if self.embedding is None:
             X = X.reshape(X.shape[0], -1, self.n_features_per_step)
-            inputs = X
-        else:
-            inputs = self.embedding(X.long())
         if self.padding_value is None:
-            lengths = torch.full((len(X),), inputs.shape[1], device=X.device)
+            lengths = torch.full((len(X),), X.shape[1], device=X.device)
         else:
             lengths = sequence_lengths(X, self.padding_value)
-        outputs, final = self.rnn(inputs, lengths)
+            # Steps past the longest row are not read: nor embedded.
+            X = X[:, : int(lengths.max())]
+        inputs = X if self.embedding is None else self.embedding(X.long())
+        outputs, final = self.rnn(inputs, lengths, mask=self.pooling == "mean")
         if self.pooling == "max":
-            padding = ~_real_steps(lengths, outputs.shape[1])[:, :, None]
-            final = outputs.masked_fill(padding, -torch.inf).amax(dim=1)
+            if self.padding_value is not None:
+                outputs = _without_padding(outputs, lengths)
+            final = outputs.max(dim=1).values
         elif self.pooling == "mean":
             # Outputs are zero at padding steps.
             final = outputs.sum(dim=1) / lengths[:, None].to(outputs.dtype)

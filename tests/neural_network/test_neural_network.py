@@ -435,6 +435,18 @@ def test_neural_estimator_convergence_warning(blobs):
     assert any(issubclass(w.category, ConvergenceWarning) for w in record)
 
 
+@pytest.mark.parametrize("lr_schedule", ["linear", "cosine"])
+def test_decaying_schedule_reaching_max_iter_does_not_warn(blobs, lr_schedule):
+    """Check that a schedule decayed to zero at max_iter ends without a warning."""
+    X, y = blobs
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = FeedForwardClassifier(
+            max_iter=2, lr_schedule=lr_schedule, random_state=0
+        ).fit(X, y)
+    assert clf.n_iter_ == 2
+
+
 def test_cnn_image_shape_must_match_features(blobs):
     """Check that an image_shape inconsistent with X names the parameter."""
     X, y = blobs
