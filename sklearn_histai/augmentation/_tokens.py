@@ -248,10 +248,11 @@ class RandomInsertion(_SynonymOperation):
     --------
     >>> import torch
     >>> from sklearn_histai.augmentation import AugmentationContext, RandomInsertion
+    >>> _ = torch.manual_seed(0)
     >>> table = torch.eye(6)
     >>> context = AugmentationContext(
     ...     "tokens", padding=0, embedding_table=lambda: table,
-    ...     candidate_ids=torch.arange(6))
+    ...     candidate_ids=torch.arange(1, 6))
     >>> ids = torch.tensor([[4, 5, 0, 0]])
     >>> inserted, _ = RandomInsertion(p=0.5).augment(ids, (None, None), context)
     >>> int(inserted.count_nonzero())

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections import Counter
 from functools import lru_cache
+from itertools import chain, repeat
 
 import numpy as np
 from sklearn.base import (
@@ -39,8 +40,11 @@ _CJK = (
 _WORD = rf"[^\W{_CJK}]+(?:'[^\W{_CJK}]+)*"
 _PER_CHARACTER = re.compile(rf"[{_CJK}]|{_WORD}|[^\w\s\x00-\x7f]")
 _CJK_RUNS = re.compile(rf"(?P<cjk>[{_CJK}]+)|{_WORD}|[^\w\s\x00-\x7f]")
-# The same on ASCII text, which has no such scripts or symbols, faster.
-_ASCII_WORDS = re.compile(r"\w+(?:'\w+)*")
+# The same on ASCII text, which has no such scripts or symbols, faster: the
+# ASCII classes and a repetition that keeps no backtracking points (nothing
+# follows it to backtrack for) find the same words in about three quarters
+# of the time.
+_ASCII_WORDS = re.compile(r"\w+(?:'\w+)*+", re.ASCII)
 
 # The longest sequences "auto" chooses, whatever the length distribution.
 _AUTO_MAX_LENGTH_CAP = 512
@@ -182,6 +186,30 @@ class TextAnalyzer(BaseEstimator):
             for word in document.split()
             for gram in _char_ngrams(f" {word} ", min_n, max_n)
         ]
+
+    def _analyze_all(self, documents):
+        """``[self(document) for document in documents]``, parameters checked once.
+
+        Parameters
+        ----------
+        documents : list of str
+            Documents, as :func:`check_documents` returns them.
+
+        Returns
+        -------
+        token_lists : list of list of str
+            The tokens of each document.
+        """
+        min_n, max_n = self._check()
+        if callable(self.analyzer) or self.analyzer != "word":
+            return [self(document) for document in documents]
+        words, lowercase = self._words, self.lowercase
+        token_lists = []
+        for document in documents:
+            if lowercase:
+                document = document.lower()
+            token_lists.append(_ngrams(words(document), min_n, max_n))
+        return token_lists
 
     def _words(self, document):
         if document.isascii():
@@ -381,14 +409,37 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         self : TextTokenizer
             The fitted tokenizer.
         """
-        documents = check_documents(X)
-        analyze = self.build_analyzer()
-        analyze._check()
-        token_lists = [analyze(document) for document in documents]
+        self._fit_tokens(self.build_analyzer()._analyze_all(check_documents(X)))
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None):
+        """Learn the vocabulary and the row length, and map ``X`` to ids.
+
+        The same as ``fit(X).transform(X)``, with each document split once.
+
+        Parameters
+        ----------
+        X : iterable of str
+            Training documents (a list, 1-D array or pandas Series).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        ids : ndarray of shape (n_documents, `max_length_`), dtype int64
+            Token ids, right-padded with 0; 1 marks tokens outside the
+            vocabulary.
+        """
+        token_lists = self.build_analyzer()._analyze_all(check_documents(X))
+        self._fit_tokens(token_lists)
+        return self._ids(token_lists)
+
+    def _fit_tokens(self, token_lists):
+        """Learn the vocabulary and the row length from the documents' tokens."""
         self.vocabulary_ = self._learn_vocabulary(token_lists)
         self.vocab_size_ = len(self.vocabulary_) + _FIRST_ID
         self.max_length_ = self._learn_max_length([len(t) for t in token_lists])
-        return self
 
     def _learn_vocabulary(self, token_lists):
         if self.vocabulary is not None:
@@ -398,17 +449,18 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             if len(set(tokens)) != len(tokens):
                 raise ValueError("vocabulary must not repeat a token.")
             return {token: index + _FIRST_ID for index, token in enumerate(tokens)}
-        counts = Counter()
-        document_counts = Counter()
-        for tokens in token_lists:
-            counts.update(tokens)
-            document_counts.update(set(tokens))
         min_df = self.min_df
         if isinstance(min_df, numbers.Real) and not isinstance(
             min_df, numbers.Integral
         ):
             min_df = math.ceil(min_df * len(token_lists))
-        kept = [token for token, df in document_counts.items() if df >= min_df]
+        counts = Counter(chain.from_iterable(token_lists))
+        if min_df <= 1:
+            # Every token is in a document: no document counts needed.
+            kept = list(counts)
+        else:
+            document_counts = Counter(chain.from_iterable(map(set, token_lists)))
+            kept = [token for token, df in document_counts.items() if df >= min_df]
         kept.sort(key=lambda token: (-counts[token], token))
         if self.max_vocabulary is not None:
             kept = kept[: self.max_vocabulary]
@@ -437,18 +489,24 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             vocabulary.
         """
         check_is_fitted(self)
-        documents = check_documents(X)
-        analyze = self.build_analyzer()
-        lookup = self.vocabulary_.get
+        return self._ids(self.build_analyzer()._analyze_all(check_documents(X)))
+
+    def _ids(self, token_lists):
+        """Rows of ids of the documents' tokens, truncated and right-padded."""
         length = self.max_length_
-        ids = np.zeros((len(documents), length), dtype=np.int64)
-        for row, document in enumerate(documents):
-            tokens = analyze(document)
-            if len(tokens) > length:
-                tokens = (
-                    tokens[:length] if self.truncation == "post" else tokens[-length:]
-                )
-            ids[row, : len(tokens)] = [lookup(token, UNK) for token in tokens]
+        if self.truncation == "post":
+            token_lists = [t if len(t) <= length else t[:length] for t in token_lists]
+        else:
+            token_lists = [t if len(t) <= length else t[-length:] for t in token_lists]
+        lengths = np.fromiter(map(len, token_lists), dtype=np.intp)
+        ids = np.zeros((len(token_lists), length), dtype=np.int64)
+        # One lookup per token, written row by row through the mask of the
+        # real positions (a boolean mask assigns in row-major order).
+        ids[np.arange(length) < lengths[:, None]] = np.fromiter(
+            map(self.vocabulary_.get, chain.from_iterable(token_lists), repeat(UNK)),
+            dtype=np.int64,
+            count=int(lengths.sum()),
+        )
         return ids
 
     def inverse_transform(self, X):

@@ -1,6 +1,7 @@
 """Check TextAnalyzer and TextTokenizer: tokens, CJK text, vocabulary, lengths."""
 
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 
 from sklearn_histai.text import TextAnalyzer, TextTokenizer
+from sklearn_histai.text._tokenizer import _ASCII_WORDS
 from sklearn_histai.utils._token_ids import PAD, UNK
 
 
@@ -163,6 +165,46 @@ def test_text_tokenizer_max_length_auto_and_truncation():
     last = tokenizer.set_params(truncation="pre").transform(["a b c"])
     assert tokenizer.inverse_transform(first) == [["a", "b"]]
     assert tokenizer.inverse_transform(last) == [["b", "c"]]
+
+
+def test_ascii_words_match_the_unicode_word_pattern():
+    """Check the fast ASCII pattern against the plain one on random ASCII text.
+
+    Apostrophes at word edges, doubled or alone, digits and underscores.
+    """
+    plain = re.compile(r"\w+(?:'\w+)*")
+    rng = np.random.RandomState(0)
+    alphabet = list("ab_1'' .,-!\t\n")
+    for _ in range(2000):
+        document = "".join(rng.choice(alphabet, size=rng.randint(0, 30)))
+        assert _ASCII_WORDS.findall(document) == plain.findall(document)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"min_df": 2, "max_vocabulary": 3, "max_length": 4},
+        {"truncation": "pre", "max_length": 3},
+        {"ngram_range": (1, 2), "max_length": None},
+        {"analyzer": "char_wb", "ngram_range": (2, 3)},
+        {"min_df": 0.5},
+    ],
+)
+def test_text_tokenizer_fit_transform_equals_fit_then_transform(params):
+    """Check that fit_transform, which splits each document once, is fit + transform."""
+    documents = [
+        "A good film, a GOOD one",
+        "bad film",
+        "我爱电影 😀 film",
+        "",
+        "a b c d e",
+    ]
+    fitted = TextTokenizer(**params).fit(documents)
+    tokenizer = TextTokenizer(**params)
+    assert_array_equal(tokenizer.fit_transform(documents), fitted.transform(documents))
+    assert tokenizer.vocabulary_ == fitted.vocabulary_
+    assert tokenizer.max_length_ == fitted.max_length_
 
 
 def test_text_tokenizer_chinese_and_emoji():
