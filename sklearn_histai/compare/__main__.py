@@ -163,7 +163,7 @@ def main(argv=None):
 
     print(
         f"Comparing {len(names)} estimator(s) of sklearn_histai with their "
-        f"scikit-learn peers ({_folds_text(n_folds)}; times per fold).\n"
+        f"scikit-learn peers ({_folds_text(n_folds)}; median times per fold).\n"
     )
     estimators = [(name, discovered[name]()) for name in names]
     all_records, n_unconverged = [], 0

@@ -269,6 +269,25 @@ def test_compare_estimators_columns_and_order():
     assert (results["fit_time"] > 0).all() and (results["score_time"] > 0).all()
 
 
+def test_compare_estimators_reports_median_times_per_fold(monkeypatch):
+    """Check that a slow first fold (a process's one-off costs) is not averaged in."""
+
+    def folds(*args, **kwargs):
+        return {
+            "test_score": np.array([0.5, 0.6, 0.7]),
+            "fit_time": np.array([3.0, 0.2, 0.1]),
+            "score_time": np.array([1.0, 0.01, 0.03]),
+        }
+
+    monkeypatch.setattr(_compare, "cross_validate", folds)
+    results = compare_estimators(
+        [TabularClassifier()], [TINY_CLASSIFICATION], include_peers=False, cv=3
+    )
+    assert results["fit_time"].tolist() == [0.2]
+    assert results["score_time"].tolist() == [0.03]
+    assert results["score_mean"].tolist() == pytest.approx([0.6])
+
+
 def test_compare_estimators_returns_records_without_pandas(monkeypatch):
     """Check that without pandas the results are a list of dicts."""
     monkeypatch.setattr(_compare, "_import_pandas", lambda: None)
