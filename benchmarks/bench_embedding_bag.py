@@ -29,22 +29,21 @@ on; ``--quick`` takes the first 5,000 and 2,000 (the rows come shuffled).
 Run ``python benchmarks/bench_embedding_bag.py [--quick] [--repeats 3]``
 (needs ``pip install fasttext``).
 
-Measured on the full split (``--repeats 3``) on a two-core CPU shared with
-five other jobs (load average 6 to 7: wall-clock times are two to four
-times the CPU times), fastText 0.9.3::
+Measured on the full split (``--repeats 3``) on an otherwise idle two-core
+CPU, fastText 0.9.3 (CPU times equal to the wall times)::
 
-    model                          accuracy  fit s  fit CPU s  predict/1k  CPU/1k
-    make_text_classifier           0.8960    59.12  13.48      0.693       0.171
-    fastText (lr 0.1)              0.7568    26.78  6.68       0.407       0.082
-    ratio ours / fastText                    2.21   2.02       1.70        2.08
+    model                          accuracy  fit s  tokenise s  train s  predict/1k
+    make_text_classifier           0.8960    7.43   2.14        5.39     0.086
+    fastText (lr 0.1)              0.7568    3.72                        0.048
+    ratio ours / fastText                    2.00                        1.79
 
-(4, 4 and 3 epochs). The kind as it was before (bigram strings in the
-tokenizer's vocabulary, bags read with their padding, batches of 64), in
-the same conditions: accuracy 0.9007, fit 32.7 CPU s (5.25 times
-fastText's), predict 0.255 CPU s per 1,000 reviews (3.39 times). Of our
-fit, tokenisation (``TextTokenizer.fit_transform``, pure Python) is about
-two fifths; fastText's whole predict takes less CPU time than our
-tokenisation of the same reviews.
+(4, 4 and 3 epochs; over four runs of the script the fit ratio was 2.00
+to 2.08.) The kind as it was before (bigram strings in the tokenizer's
+vocabulary, bags read with their padding, batches of 64), measured on a
+loaded machine: accuracy 0.9007, fit 5.25 times fastText's CPU time,
+predict 3.39 times. Of our fit, the tokenizer (pure Python) is about a
+quarter; of our predict, about three quarters: splitting and looking up
+the words of 1,000 reviews takes longer than fastText's whole prediction.
 """
 
 import argparse

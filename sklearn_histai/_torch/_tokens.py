@@ -215,14 +215,17 @@ class TokenInputMixin:
         (and pickle) mostly untrained rows. Pretrained ``embeddings`` keep
         all of their rows.
         """
+        # A new array (check_token_ids copies), so clipped in place.
         ids = check_token_ids(X, vocab_size=self.vocab_size)
         if reset:
             if self.embeddings is not None:
                 self._n_embeddings_ = self.vocab_size
-            else:
-                largest = int(ids.max(initial=PAD))
-                self._n_embeddings_ = min(self.vocab_size, largest + 2)
-        return np.minimum(ids, self._n_embeddings_ - 1)
+                return ids
+            largest = int(ids.max(initial=PAD))
+            self._n_embeddings_ = min(self.vocab_size, largest + 2)
+            # The table has a row for every id seen: nothing to clip.
+            return ids
+        return np.minimum(ids, self._n_embeddings_ - 1, out=ids)
 
     def _pretrained_embeddings(self):
         """The pretrained embedding matrix as float32, or None."""

@@ -432,8 +432,31 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             vocabulary.
         """
         token_lists = self.build_analyzer()._analyze_all(check_documents(X))
-        self._fit_tokens(token_lists)
-        return self._ids(token_lists)
+        if self.vocabulary is not None or self._min_documents(len(token_lists)) > 1:
+            self._fit_tokens(token_lists)
+            return self._ids(token_lists)
+        # Each token is looked up once: its index among the distinct tokens
+        # counts it (for the vocabulary) and then maps to its id.
+        distinct = list(dict.fromkeys(chain.from_iterable(token_lists)))
+        index = {token: position for position, token in enumerate(distinct)}
+        lengths = np.fromiter(map(len, token_lists), dtype=np.intp)
+        positions = np.fromiter(
+            map(index.__getitem__, chain.from_iterable(token_lists)),
+            dtype=np.intp,
+            count=int(lengths.sum()),
+        )
+        counts = np.bincount(positions, minlength=len(distinct)).tolist()
+        kept = self._most_frequent(
+            range(len(distinct)), lambda key: (-counts[key], distinct[key])
+        )
+        self.vocabulary_ = {
+            distinct[key]: token_id for token_id, key in enumerate(kept, _FIRST_ID)
+        }
+        self.vocab_size_ = len(self.vocabulary_) + _FIRST_ID
+        self.max_length_ = self._learn_max_length(lengths.tolist())
+        ids = np.full(len(distinct), UNK, dtype=np.int64)
+        ids[kept] = np.arange(_FIRST_ID, _FIRST_ID + len(kept))
+        return self._layout(ids[positions], lengths)
 
     def _fit_tokens(self, token_lists):
         """Learn the vocabulary and the row length from the documents' tokens."""
@@ -449,11 +472,7 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             if len(set(tokens)) != len(tokens):
                 raise ValueError("vocabulary must not repeat a token.")
             return {token: index + _FIRST_ID for index, token in enumerate(tokens)}
-        min_df = self.min_df
-        if isinstance(min_df, numbers.Real) and not isinstance(
-            min_df, numbers.Integral
-        ):
-            min_df = math.ceil(min_df * len(token_lists))
+        min_df = self._min_documents(len(token_lists))
         counts = Counter(chain.from_iterable(token_lists))
         if min_df <= 1:
             # Every token is in a document: no document counts needed.
@@ -461,10 +480,23 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         else:
             document_counts = Counter(chain.from_iterable(map(set, token_lists)))
             kept = [token for token, df in document_counts.items() if df >= min_df]
-        kept.sort(key=lambda token: (-counts[token], token))
-        if self.max_vocabulary is not None:
-            kept = kept[: self.max_vocabulary]
+        kept = self._most_frequent(kept, lambda token: (-counts[token], token))
         return {token: index + _FIRST_ID for index, token in enumerate(kept)}
+
+    def _min_documents(self, n_documents):
+        """``min_df`` as a number of documents."""
+        if isinstance(self.min_df, numbers.Integral):
+            return self.min_df
+        return math.ceil(self.min_df * n_documents)
+
+    def _most_frequent(self, keys, order):
+        """The first ``max_vocabulary`` (or all) of ``keys``, sorted by ``order``.
+
+        ``order(key)`` is ``(-count, token)``: the most frequent tokens
+        first, ties in alphabetical order.
+        """
+        keys = sorted(keys, key=order)
+        return keys if self.max_vocabulary is None else keys[: self.max_vocabulary]
 
     def _learn_max_length(self, lengths):
         if isinstance(self.max_length, numbers.Integral):
@@ -499,14 +531,32 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         else:
             token_lists = [t if len(t) <= length else t[-length:] for t in token_lists]
         lengths = np.fromiter(map(len, token_lists), dtype=np.intp)
-        ids = np.zeros((len(token_lists), length), dtype=np.int64)
-        # One lookup per token, written row by row through the mask of the
-        # real positions (a boolean mask assigns in row-major order).
-        ids[np.arange(length) < lengths[:, None]] = np.fromiter(
+        flat = np.fromiter(
             map(self.vocabulary_.get, chain.from_iterable(token_lists), repeat(UNK)),
             dtype=np.int64,
             count=int(lengths.sum()),
         )
+        return self._layout(flat, lengths)
+
+    def _layout(self, flat, lengths):
+        """Rows of ``max_length_`` ids from the documents' ids end to end.
+
+        Documents longer than ``max_length_`` are truncated (``truncation``);
+        the rest of each row is padding.
+        """
+        length = self.max_length_
+        if (lengths > length).any():
+            starts = np.cumsum(lengths) - lengths
+            within = np.arange(len(flat)) - np.repeat(starts, lengths)
+            if self.truncation == "post":
+                flat = flat[within < length]
+            else:
+                flat = flat[within >= np.repeat(lengths - length, lengths)]
+            lengths = np.minimum(lengths, length)
+        ids = np.zeros((len(lengths), length), dtype=np.int64)
+        # Written row by row through the mask of the real positions (a
+        # boolean mask assigns in row-major order).
+        ids[np.arange(length) < lengths[:, None]] = flat
         return ids
 
     def inverse_transform(self, X):

@@ -41,7 +41,8 @@ def check_token_ids(X, *, vocab_size=None, input_name="X"):
     Returns
     -------
     ids : ndarray of dtype int64
-        ``X`` as int64 ids, of the same shape.
+        ``X`` as int64 ids, of the same shape: always a new array, which
+        the caller may change in place.
 
     Raises
     ------

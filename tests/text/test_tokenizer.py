@@ -186,6 +186,7 @@ def test_ascii_words_match_the_unicode_word_pattern():
         {},
         {"min_df": 2, "max_vocabulary": 3, "max_length": 4},
         {"truncation": "pre", "max_length": 3},
+        {"max_length": 2, "max_vocabulary": 2},
         {"ngram_range": (1, 2), "max_length": None},
         {"analyzer": "char_wb", "ngram_range": (2, 3)},
         {"min_df": 0.5},
