@@ -34,7 +34,7 @@ _CHOLESKY_MAX_PARAMS = 300
 
 # The explicit Hessian of tall data is estimated on a regular subsample of
 # the rows, of at least this many samples, and this many per parameter.
-_HESSIAN_MIN_SAMPLES = 5_000
+_HESSIAN_MIN_SAMPLES = 2_000
 _HESSIAN_SAMPLES_PER_PARAM = 50
 
 _EPS = np.finfo(np.float64).eps
