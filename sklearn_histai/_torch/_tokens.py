@@ -7,6 +7,7 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from sklearn_histai._torch._skorch import BatchIterator
+from sklearn_histai.nn._recurrent import sequence_lengths
 from sklearn_histai.utils._token_ids import PAD, check_token_ids
 
 TOKEN_PARAMETER_CONSTRAINTS = {
@@ -34,25 +35,6 @@ default=None
         they set ``embedding_dim``.
     freeze_embeddings : bool, default=False
         Whether pretrained ``embeddings`` stay fixed during training."""
-
-
-def token_lengths(ids, padding_value):
-    """Length of each right-padded row of token ids: its last non-padding id + 1.
-
-    Parameters
-    ----------
-    ids : tensor of shape (n_rows, steps)
-        Token ids.
-    padding_value : int
-        The padding id.
-
-    Returns
-    -------
-    lengths : tensor of shape (n_rows,)
-        0 for a row of padding only.
-    """
-    positions = torch.arange(1, ids.shape[1] + 1, dtype=torch.int32)
-    return torch.where(ids != padding_value, positions, 0).amax(dim=1)
 
 
 class LengthBuckets(BatchIterator):
@@ -111,7 +93,7 @@ class LengthBuckets(BatchIterator):
         self.pool_batches = pool_batches
         self.padding_noise = padding_noise
         self.min_batches = min_batches
-        self.lengths = token_lengths(dataset.X, padding_value)
+        self.lengths = sequence_lengths(dataset.X, padding_value)
         self.sorted_rows = None
 
     def __iter__(self):
@@ -127,7 +109,8 @@ class LengthBuckets(BatchIterator):
             # every epoch, and the steps alternate between short and long
             # rows: a small corpus of a few batches trained unstably.
             for X, y in super().__iter__():
-                yield self._cut((X, y), int(token_lengths(X, self.padding_value).max()))
+                width = int(sequence_lengths(X, self.padding_value).max())
+                yield self._cut((X, y), width)
             return
         order = torch.randperm(n, generator=self.generator)
         noise = torch.rand(n, generator=self.generator, dtype=torch.float64)
@@ -154,9 +137,9 @@ class LengthBuckets(BatchIterator):
             yield self._cut(dataset[start:stop], width)
 
     def _cut(self, batch, width):
-        """The batch without the padding columns past ``width`` (at least one)."""
+        """The batch without the padding columns past ``width``."""
         X, y = batch
-        return X[:, : max(width, 1)], y
+        return X[:, :width], y
 
 
 class TokenInputMixin:
@@ -187,7 +170,7 @@ class TokenInputMixin:
         Validation batches are sorted by length too, and as small as the
         training ones: a batch's cost grows with its longest row.
         """
-        padding = self._token_padding() if self.vocab_size is not None else None
+        padding = self._input_padding()
         if not (self._length_buckets and padding is not None):
             return super()._batch_iterators(batch_size)
         return {
@@ -220,9 +203,9 @@ class TokenInputMixin:
         if reset:
             if self.embeddings is not None:
                 self._n_embeddings_ = self.vocab_size
-                return ids
-            largest = int(ids.max(initial=PAD))
-            self._n_embeddings_ = min(self.vocab_size, largest + 2)
+            else:
+                largest = int(ids.max(initial=PAD))
+                self._n_embeddings_ = min(self.vocab_size, largest + 2)
             # The table has a row for every id seen: nothing to clip.
             return ids
         return np.minimum(ids, self._n_embeddings_ - 1, out=ids)

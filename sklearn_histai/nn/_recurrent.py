@@ -67,15 +67,14 @@ def _reorder(x, index):
     return x.reshape(-1, x.shape[2]).index_select(0, index).view(x.shape)
 
 
-def _without_padding(x, lengths):
-    """``x`` with -inf at the padding steps, for a maximum over the real steps.
+def padding_penalty(padding, dtype):
+    """0, and -inf where ``padding`` is True: added to values before a maximum.
 
     Added rather than filled in: the gradient of a sum passes through as it
     is, that of a fill is filled in again.
     """
-    padding = ~_real_steps(lengths, x.shape[1])
-    penalty = torch.zeros(padding.shape, dtype=x.dtype, device=x.device)
-    return x + penalty.masked_fill_(padding, -torch.inf)[:, :, None]
+    penalty = torch.zeros(padding.shape, dtype=dtype, device=padding.device)
+    return penalty.masked_fill_(padding, -torch.inf)
 
 
 class StackedRecurrence(nn.Module):
@@ -395,7 +394,8 @@ or (batch, steps * n_features_per_step)
         outputs, final = self.rnn(inputs, lengths, mask=self.pooling == "mean")
         if self.pooling == "max":
             if self.padding_value is not None:
-                outputs = _without_padding(outputs, lengths)
+                padding = ~_real_steps(lengths, outputs.shape[1])
+                outputs = outputs + padding_penalty(padding, outputs.dtype)[:, :, None]
             final = outputs.max(dim=1).values
         elif self.pooling == "mean":
             # Outputs are zero at padding steps.

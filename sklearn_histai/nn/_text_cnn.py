@@ -5,7 +5,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from sklearn_histai.nn._activations import make_activation
-from sklearn_histai.nn._recurrent import sequence_lengths
+from sklearn_histai.nn._recurrent import padding_penalty, sequence_lengths
 
 
 def _make_embedding(
@@ -194,14 +194,9 @@ default=None
                 # Output position t covers the tokens t - width + 1 .. t; it
                 # is a window of the unpadded row when it starts before the
                 # row's end.
-                # Added rather than filled in: the gradient of a sum passes
-                # through as it is, that of a fill is filled in again.
                 positions = torch.arange(features.shape[2], device=X.device)
                 outside = positions >= (lengths + width - 1).unsqueeze(1)
-                penalty = torch.zeros(
-                    outside.shape, dtype=features.dtype, device=X.device
-                ).masked_fill_(outside, -torch.inf)
-                features = features + penalty.unsqueeze(1)
+                features = features + padding_penalty(outside, features.dtype)[:, None]
             pooled.append(features.max(dim=2).values)
         pooled = torch.cat(pooled, dim=1)
         if self.pools_first:

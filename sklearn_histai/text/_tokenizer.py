@@ -449,20 +449,24 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         kept = self._most_frequent(
             range(len(distinct)), lambda key: (-counts[key], distinct[key])
         )
-        self.vocabulary_ = {
+        vocabulary = {
             distinct[key]: token_id for token_id, key in enumerate(kept, _FIRST_ID)
         }
-        self.vocab_size_ = len(self.vocabulary_) + _FIRST_ID
-        self.max_length_ = self._learn_max_length(lengths.tolist())
+        self._set_vocabulary(vocabulary, lengths.tolist())
         ids = np.full(len(distinct), UNK, dtype=np.int64)
         ids[kept] = np.arange(_FIRST_ID, _FIRST_ID + len(kept))
         return self._layout(ids[positions], lengths)
 
     def _fit_tokens(self, token_lists):
         """Learn the vocabulary and the row length from the documents' tokens."""
-        self.vocabulary_ = self._learn_vocabulary(token_lists)
-        self.vocab_size_ = len(self.vocabulary_) + _FIRST_ID
-        self.max_length_ = self._learn_max_length([len(t) for t in token_lists])
+        lengths = [len(tokens) for tokens in token_lists]
+        self._set_vocabulary(self._learn_vocabulary(token_lists), lengths)
+
+    def _set_vocabulary(self, vocabulary, lengths):
+        """Store the vocabulary, and the row length for documents of ``lengths``."""
+        self.vocabulary_ = vocabulary
+        self.vocab_size_ = len(vocabulary) + _FIRST_ID
+        self.max_length_ = self._learn_max_length(lengths)
 
     def _learn_vocabulary(self, token_lists):
         if self.vocabulary is not None:
@@ -525,11 +529,6 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
 
     def _ids(self, token_lists):
         """Rows of ids of the documents' tokens, truncated and right-padded."""
-        length = self.max_length_
-        if self.truncation == "post":
-            token_lists = [t if len(t) <= length else t[:length] for t in token_lists]
-        else:
-            token_lists = [t if len(t) <= length else t[-length:] for t in token_lists]
         lengths = np.fromiter(map(len, token_lists), dtype=np.intp)
         flat = np.fromiter(
             map(self.vocabulary_.get, chain.from_iterable(token_lists), repeat(UNK)),

@@ -8,7 +8,7 @@ from torch import nn
 from torch.testing import assert_close
 
 from sklearn_histai._torch._skorch import BatchIterator, TensorDataset
-from sklearn_histai._torch._tokens import LengthBuckets, token_lengths
+from sklearn_histai._torch._tokens import LengthBuckets
 from sklearn_histai.neural_network import (
     CNNClassifier,
     LSTMClassifier,
@@ -32,10 +32,10 @@ def _dataset(X):
     return TensorDataset(torch.from_numpy(X), torch.arange(len(X)))
 
 
-def test_token_lengths_ignores_inner_padding():
-    """Check that a row's length ends at its last non-padding id."""
+def test_length_buckets_lengths_ignore_inner_padding():
+    """Check that a row's length ends at its last non-padding id (at least 1)."""
     ids = torch.tensor([[5, 0, 3, 0], [0, 0, 0, 0], [1, 2, 3, 4]])
-    assert token_lengths(ids, 0).tolist() == [3, 0, 4]
+    assert LengthBuckets(_dataset(ids.numpy()), 2).lengths.tolist() == [3, 1, 4]
 
 
 @pytest.mark.parametrize("shuffle", [True, False])
