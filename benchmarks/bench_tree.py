@@ -2,12 +2,12 @@
 
 Usage::
 
-    python benchmarks/bench_tree.py [--quick] [--sections demo synthetic scale]
-                                    [--repeats N]
+    python benchmarks/bench_tree.py [--quick] [--repeats N]
+        [--sections demo synthetic scale crossover]
 
 One thread everywhere; every time is the median over repeats in which the
 libraries take turns (ours, scikit-learn, ours, ...), so that a load on the
-machine weighs on both alike. Three sections:
+machine weighs on both alike. Four sections:
 
 * ``demo``: the tabular tasks of ``python -m sklearn_histai.compare`` (breast
   cancer, wine, diabetes, digits), each tree and scikit-learn's
@@ -27,6 +27,14 @@ machine weighs on both alike. Three sections:
   data already loaded), measured in a fresh process (the high-water mark of the
   resident set, reset before the fit where Linux allows, else the growth of
   ``ru_maxrss``).
+
+* ``crossover``: where :mod:`sklearn_histai.tree` switches from its
+  compiled growth to the histogram grower (``_lean_grower.MAX_ENTRIES``
+  (feature, sample) entries): both grow the same tree (checked) on
+  ``make_classification`` / ``make_regression`` data (targets rounded to
+  integers, whose sums are exact in any order), unlimited depth below
+  10^5 entries and depth 10 above; printed: both fit times and their ratio
+  ``compiled / histograms``.
 
 ``--quick`` runs the demo section with fewer repeats and the synthetic
 section at 10k x 20 and 100k x 20 only, in about a minute.
@@ -72,6 +80,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from sklearn_histai import tree
+from sklearn_histai.tree import _lean_grower
 
 try:
     from _report import table
@@ -265,6 +274,87 @@ def synthetic(sizes, repeats):
     )
 
 
+CROSSOVER_CASES = [
+    # (task, n_samples, n_features, n_classes)
+    ("classification", 2_000, 20, 2),
+    ("classification", 10_000, 20, 2),
+    ("classification", 10_000, 20, 10),
+    ("regression", 10_000, 20, None),
+    ("classification", 30_000, 30, 3),
+    ("regression", 100_000, 20, None),
+    ("classification", 100_000, 50, 2),
+]
+
+
+def _grown_with(max_entries, model, X, y):
+    """Fit ``model`` with the compiled growth up to ``max_entries`` entries."""
+    saved = _lean_grower.MAX_ENTRIES
+    _lean_grower.MAX_ENTRIES = max_entries
+    try:
+        return model.fit(X, y)
+    finally:
+        _lean_grower.MAX_ENTRIES = saved
+
+
+def crossover(repeats):
+    rows = []
+    for task, n_samples, n_features, n_classes in CROSSOVER_CASES:
+        if task == "classification":
+            X, y = make_classification(
+                n_samples=n_samples,
+                n_features=n_features,
+                n_informative=10,
+                n_classes=n_classes,
+                random_state=0,
+            )
+        else:
+            X, y = make_regression(
+                n_samples=n_samples, n_features=n_features, noise=1.0, random_state=0
+            )
+            # Integer targets: sums in any order are exact, so that the two
+            # growers must tie alike (real-valued sums may break near-ties
+            # either way).
+            y = np.round(y)
+        name = "Classifier" if task == "classification" else "Regressor"
+        max_depth = None if X.size < 100_000 else MAX_DEPTH
+        models = [
+            getattr(tree, f"DecisionTree{name}")(max_depth=max_depth, random_state=0)
+            for _ in range(2)
+        ]
+        n_repeats = 1 if X.size >= 2_000_000 else repeats
+        (compiled, histograms), (a, b) = _interleaved(
+            [
+                partial(_grown_with, np.inf, models[0], X, y),
+                partial(_grown_with, -1, models[1], X, y),
+            ],
+            n_repeats,
+        )
+        same = a.tree_.node_count == b.tree_.node_count and all(
+            np.array_equal(getattr(a.tree_, k), getattr(b.tree_, k))
+            for k in ("children_left", "feature", "threshold", "value")
+        )
+        classes = f" ({n_classes} classes)" if n_classes else ""
+        rows.append(
+            (
+                f"{task}{classes}",
+                f"{n_samples // 1000}k x {n_features}",
+                f"{X.size:.0e}",
+                f"{compiled * 1e3:.1f}",
+                f"{histograms * 1e3:.1f}",
+                f"{compiled / histograms:.2f}",
+                "yes" if same else "NO",
+            )
+        )
+        print(".", end="", flush=True)
+    table(
+        "Compiled growth against the histogram grower (same tree): median fit ms; "
+        f"ratio = compiled / histograms; compiled up to {_lean_grower.MAX_ENTRIES:.0e}"
+        " entries",
+        rows,
+        ["task", "size", "entries", "compiled", "histograms", "ratio", "same tree"],
+    )
+
+
 def _memory_kib(key):
     try:
         with open("/proc/self/status") as status:
@@ -378,7 +468,7 @@ def main():
     parser.add_argument(
         "--sections",
         nargs="+",
-        choices=["demo", "synthetic", "scale"],
+        choices=["demo", "synthetic", "scale", "crossover"],
         default=None,
         help="the sections to run (default: all; demo and synthetic with --quick)",
     )
@@ -390,7 +480,9 @@ def main():
         _report_peak_memory(label, int(n_samples), int(n_features))
         return
     sections = args.sections or (
-        ["demo", "synthetic"] if args.quick else ["demo", "synthetic", "scale"]
+        ["demo", "synthetic"]
+        if args.quick
+        else ["demo", "synthetic", "scale", "crossover"]
     )
     repeats = args.repeats or (3 if args.quick else 5)
     with threadpool_limits(1):
@@ -400,6 +492,8 @@ def main():
             synthetic(QUICK_SIZES if args.quick else SIZES, repeats)
         if "scale" in sections:
             scale(SCALE_SIZES, repeats)
+        if "crossover" in sections:
+            crossover(repeats)
 
 
 if __name__ == "__main__":

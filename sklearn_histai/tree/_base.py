@@ -127,9 +127,9 @@ class BaseDecisionTree(MultiOutputMixin, BaseEstimator, metaclass=ABCMeta):
             # Unit weights: the searches count samples, and a leaf weighs as
             # many as it holds.
             min_samples_leaf = max(min_samples_leaf, int(np.ceil(min_weight_leaf)))
-        # Small fits pay for numpy calls more than for arithmetic: the lean
-        # grower spends fewer calls per level and grows the same tree.
-        lean = binned.size * targets.n_stat <= _lean_grower.MAX_ENTRIES
+        # Small fits pay for numpy calls more than for arithmetic: the
+        # compiled lean grower makes none per level and grows the same tree.
+        lean = binned.size <= _lean_grower.MAX_ENTRIES
         grower = (LeanTreeGrower if lean else TreeGrower)(
             binned,
             bin_mapper,

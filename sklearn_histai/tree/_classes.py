@@ -424,11 +424,17 @@ class DecisionTreeRegressor(RegressorMixin, BaseDecisionTree):
     def _targets(self, y, sample_weight, classes):
         y = y.T
         # Centred targets keep the running sums of the histograms small, so
-        # that their differences stay accurate. The centre keeps 8 bits: on
-        # targets with few significant bits (integers) the centred values
-        # and their sums stay exact, and so do ties between splits.
-        mantissa, exponent = np.frexp(np.average(y, axis=1, weights=sample_weight))
-        center = np.ldexp(np.round(mantissa * 256.0) / 256.0, exponent)
+        # that their differences stay accurate. The centre is the mean to 8
+        # bits below the leading bit of the targets' spread (of the mean,
+        # for constant targets): within 1/256 of the spread of the mean,
+        # however far from zero the targets lie, and on targets with few
+        # significant bits (integers) the centred values and their sums stay
+        # exact, and so do ties between splits.
+        mean = np.average(y, axis=1, weights=sample_weight)
+        spread = np.abs(y - mean[:, None]).max(axis=1)
+        _, exponent = np.frexp(np.where(spread > 0.0, spread, np.abs(mean)))
+        quantum = np.ldexp(1.0, exponent - 8)
+        center = np.round(mean / quantum) * quantum
         centred = y - center[:, None]
         weighted = centred if sample_weight is None else centred * sample_weight
         targets = Targets(None, None, weighted, sample_weight, center=center)

@@ -308,6 +308,9 @@ def _square_sums(stats, n_classes):
 def _entropy_proxy(weights, stats, n_classes):
     total = None
     for group in _groups(stats, n_classes):
+        if not len(group):
+            # An output of a single class: xlogx(weights) - xlogx(weights).
+            continue
         last = weights - group[0]
         side = _xlogx(group[0])
         for channel in group[1:]:
@@ -316,7 +319,7 @@ def _entropy_proxy(weights, stats, n_classes):
         side += _xlogx(last)
         side -= _xlogx(weights)
         total = side if total is None else np.add(total, side, out=total)
-    return total
+    return np.zeros(np.shape(weights)) if total is None else total
 
 
 def _xlogx(values):

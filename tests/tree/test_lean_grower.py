@@ -129,3 +129,19 @@ def test_decision_tree_draws_only_for_max_features(Tree):
     assert_array_equal(random_state.get_state()[1], before)
     Tree(max_features=2, random_state=random_state).fit(X, y)
     assert not np.array_equal(random_state.get_state()[1], before)
+
+
+@pytest.mark.parametrize("criterion", ["gini", "entropy"])
+@pytest.mark.parametrize("max_entries", [np.inf, -1])
+def test_an_output_of_one_class_sways_no_split(criterion, max_entries, monkeypatch):
+    """Check that both growers split as if an output of one class were absent."""
+    monkeypatch.setattr(_lean_grower, "MAX_ENTRIES", max_entries)
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 8, size=(300, 3)).astype(float)
+    informative = (X[:, 0] > 3).astype(int) + (X[:, 1] > 5) + (rng.rand(300) < 0.1)
+    tree = DecisionTreeClassifier(criterion=criterion, random_state=0)
+    alone = tree.fit(X, informative).tree_
+    both = tree.fit(X, np.column_stack([np.zeros(300, int), informative])).tree_
+    for name in ["children_left", "feature", "threshold", "n_node_samples"]:
+        assert_array_equal(getattr(both, name), getattr(alone, name), err_msg=name)
+    assert_array_equal(tree.predict(X)[:, 0], 0)

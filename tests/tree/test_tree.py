@@ -349,12 +349,26 @@ def test_decision_tree_regressor_multi_output():
 
 
 def test_decision_tree_regressor_large_target_offset():
-    """Check that a large constant in the targets does not spoil the splits."""
+    """Check that a large constant in the targets does not spoil the splits.
+
+    Centred on their mean to 8 bits of its own magnitude, targets near 1e12
+    stayed about 2e9 off-centre and grew a single leaf. The leaves group the
+    samples alike; two features may split a node into the same two sets of
+    samples (either way round), whose scores then tie exactly but are summed
+    in another order along each feature: which one the tree takes is left
+    to rounding, so features and leaf ids may differ.
+    """
     X, y = _few_values_data(0)
-    shifted = DecisionTreeRegressor(max_depth=5).fit(X, y + 1e9)
     plain = DecisionTreeRegressor(max_depth=5).fit(X, y)
-    assert_array_equal(shifted.tree_.feature, plain.tree_.feature)
-    assert_allclose(shifted.predict(X) - 1e9, plain.predict(X), atol=1e-5)
+    plain_leaves = plain.apply(X)
+    for offset in (1e3, 1e6, 1e9, 1e12):
+        shifted = DecisionTreeRegressor(max_depth=5).fit(X, y + offset)
+        # The same partition: each leaf of one tree is one leaf of the other.
+        pairs = set(zip(shifted.apply(X), plain_leaves))
+        assert len(pairs) == len(set(plain_leaves)) == shifted.get_n_leaves()
+        # y + offset itself is rounded to the spacing of floats near offset.
+        atol = max(1e-5, 8 * np.spacing(offset))
+        assert_allclose(shifted.predict(X) - offset, plain.predict(X), atol=atol)
 
 
 @pytest.mark.parametrize("Tree", [DecisionTreeClassifier, DecisionTreeRegressor])
