@@ -1,6 +1,7 @@
 """Check that no module of sklearn_histai imports another module's private names."""
 
 import ast
+import importlib.machinery
 from pathlib import Path
 
 import sklearn_histai
@@ -14,9 +15,15 @@ def _module_name(path, root):
 
 
 def _is_module(dotted_name, root):
-    """Tell whether ``dotted_name`` is a module or package of the package."""
+    """Tell whether ``dotted_name`` is a module or package of the package.
+
+    Compiled modules count, by their Cython source or their built file.
+    """
     path = root.parent.joinpath(*dotted_name.split("."))
-    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+    suffixes = (".py", ".pyx", *importlib.machinery.EXTENSION_SUFFIXES)
+    return (path / "__init__.py").is_file() or any(
+        path.with_name(path.name + suffix).is_file() for suffix in suffixes
+    )
 
 
 def _imported_module(node, module, is_package):
@@ -60,16 +67,21 @@ def _all_private_imports():
 
 
 def test_private_imports_finds_private_names_only(tmp_path):
-    """Check that the scan reports private names, not public ones or submodules."""
+    """Check that the scan reports private names, not public ones or submodules.
+
+    Submodules include compiled ones (``_kernel.pyx``).
+    """
     package = tmp_path / "sklearn_histai"
     (package / "family").mkdir(parents=True)
     (package / "__init__.py").write_text("")
     (package / "family" / "__init__.py").write_text("")
     (package / "family" / "_shared.py").write_text("")
+    (package / "family" / "_kernel.pyx").write_text("")
     module = package / "family" / "_user.py"
     module.write_text(
         "from sklearn_histai.family._shared import _hidden, visible\n"
         "from sklearn_histai.family import _shared\n"
+        "from sklearn_histai.family import _kernel, _missing\n"
         "from ._shared import _relative\n"
         "from sklearn.base import _fit_context\n"
         "def f():\n"
@@ -79,6 +91,7 @@ def test_private_imports_finds_private_names_only(tmp_path):
         ("sklearn_histai.family._user", "sklearn_histai.family._shared", "_hidden"),
         ("sklearn_histai.family._user", "sklearn_histai.family._shared", "_relative"),
         ("sklearn_histai.family._user", "sklearn_histai.other", "_late"),
+        ("sklearn_histai.family._user", "sklearn_histai.family", "_missing"),
     }
 
 
