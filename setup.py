@@ -5,7 +5,13 @@ from setuptools import Extension, setup
 
 setup(
     ext_modules=cythonize(
-        [Extension("sklearn_histai.tree._compiled", ["sklearn_histai/tree/_compiled.pyx"])],
+        [
+            Extension(
+                f"sklearn_histai.{name}._compiled",
+                [f"sklearn_histai/{name}/_compiled.pyx"],
+            )
+            for name in ("text", "tree")
+        ],
         compiler_directives={"language_level": "3"},
     ),
 )

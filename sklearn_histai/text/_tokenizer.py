@@ -18,6 +18,7 @@ from sklearn.base import (
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from sklearn_histai.text._compiled import TokenTable
 from sklearn_histai.utils import ModelHistory
 from sklearn_histai.utils._documents import check_documents
 from sklearn_histai.utils._token_ids import PAD, UNK
@@ -60,6 +61,36 @@ def _is_kept_character(char):
     signs) carry meaning, e.g. sentiment, and are kept.
     """
     return char.isalnum() or unicodedata.category(char).startswith("S")
+
+
+def _one_byte_tables():
+    """What each one-byte (Latin-1) character is to the analyzer, for ``_compiled``.
+
+    Read off the patterns above (after lowercasing): part of a word (1), a
+    one-character token of its own (2), and kept as a one-character token
+    (4, see :func:`_is_kept_character`); with the lowercase of each
+    character, and the character itself.
+    """
+    word = re.compile(rf"[^\W{_CJK}]")
+    single = re.compile(r"[^\w\s\x00-\x7f]")
+    classes = np.zeros(256, dtype=np.uint8)
+    lowered = np.arange(256, dtype=np.uint8)
+    for code in range(256):
+        char = chr(code)
+        low = char.lower()
+        # Lowercasing keeps every one-byte character one byte.
+        if len(low) != 1 or ord(low) > 255:
+            raise AssertionError(f"{char!r} lowercases to {low!r}")
+        lowered[code] = ord(low)
+        kept = 4 if _is_kept_character(char) else 0
+        if word.fullmatch(char):
+            classes[code] = 1 | kept
+        elif single.fullmatch(char):
+            classes[code] = 2 | kept
+    return classes, lowered, np.arange(256, dtype=np.uint8)
+
+
+_ONE_BYTE_CLASSES, _ONE_BYTE_LOWER, _ONE_BYTE_SAME = _one_byte_tables()
 
 
 class TextAnalyzer(BaseEstimator):
@@ -186,6 +217,21 @@ class TextAnalyzer(BaseEstimator):
             for word in document.split()
             for gram in _char_ngrams(f" {word} ", min_n, max_n)
         ]
+
+    def _splits_words(self):
+        """Whether documents split into single words (see :mod:`._compiled`)."""
+        return (
+            not callable(self.analyzer)
+            and self.analyzer == "word"
+            and self._check() == (1, 1)
+        )
+
+    def _positions(self, table, documents, intern, missing):
+        """``table.positions`` of the documents' words, split as ``self`` does."""
+        lower = _ONE_BYTE_LOWER if self.lowercase else _ONE_BYTE_SAME
+        return table.positions(
+            documents, _ONE_BYTE_CLASSES, lower, self, intern, missing
+        )
 
     def _analyze_all(self, documents):
         """``[self(document) for document in documents]``, parameters checked once.
@@ -431,20 +477,35 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             Token ids, right-padded with 0; 1 marks tokens outside the
             vocabulary.
         """
-        token_lists = self.build_analyzer()._analyze_all(check_documents(X))
-        if self.vocabulary is not None or self._min_documents(len(token_lists)) > 1:
-            self._fit_tokens(token_lists)
-            return self._ids(token_lists)
-        # Each token is looked up once: its index among the distinct tokens
-        # counts it (for the vocabulary) and then maps to its id.
-        distinct = list(dict.fromkeys(chain.from_iterable(token_lists)))
-        index = {token: position for position, token in enumerate(distinct)}
-        lengths = np.fromiter(map(len, token_lists), dtype=np.intp)
-        positions = np.fromiter(
-            map(index.__getitem__, chain.from_iterable(token_lists)),
-            dtype=np.intp,
-            count=int(lengths.sum()),
-        )
+        documents = check_documents(X)
+        analyzer = self.build_analyzer()
+        if self.vocabulary is None and self._min_documents(len(documents)) <= 1:
+            # Each token is looked up once: its index among the distinct
+            # tokens counts it (for the vocabulary) and then maps to its id.
+            if analyzer._splits_words():
+                # Compiled: no Python string per token of one-byte documents.
+                table = TokenTable()
+                positions, lengths = analyzer._positions(table, documents, True, UNK)
+                return self._fit_distinct(table.tokens(), positions, lengths)
+            token_lists = analyzer._analyze_all(documents)
+            distinct = list(dict.fromkeys(chain.from_iterable(token_lists)))
+            index = {token: position for position, token in enumerate(distinct)}
+            lengths = np.fromiter(map(len, token_lists), dtype=np.intp)
+            positions = np.fromiter(
+                map(index.__getitem__, chain.from_iterable(token_lists)),
+                dtype=np.intp,
+                count=int(lengths.sum()),
+            )
+            return self._fit_distinct(distinct, positions, lengths)
+        token_lists = analyzer._analyze_all(documents)
+        self._fit_tokens(token_lists)
+        return self._ids(token_lists)
+
+    def _fit_distinct(self, distinct, positions, lengths):
+        """Learn from the documents' tokens as positions among ``distinct``.
+
+        Returns the documents' rows of ids.
+        """
         counts = np.bincount(positions, minlength=len(distinct)).tolist()
         kept = self._most_frequent(
             range(len(distinct)), lambda key: (-counts[key], distinct[key])
@@ -467,6 +528,25 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         self.vocabulary_ = vocabulary
         self.vocab_size_ = len(vocabulary) + _FIRST_ID
         self.max_length_ = self._learn_max_length(lengths)
+        self._lookup = (vocabulary, TokenTable(vocabulary))
+
+    def _token_table(self):
+        """The compiled table of ``vocabulary_``, built at fit or now."""
+        vocabulary, table = getattr(self, "_lookup", (None, None))
+        if vocabulary is not self.vocabulary_:
+            table = TokenTable(self.vocabulary_)
+        return table
+
+    def __getstate__(self):
+        # The compiled table is rebuilt from the vocabulary on loading.
+        state = super().__getstate__()
+        state.pop("_lookup", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "vocabulary_" in state:
+            self._lookup = (self.vocabulary_, TokenTable(self.vocabulary_))
 
     def _learn_vocabulary(self, token_lists):
         if self.vocabulary is not None:
@@ -525,7 +605,15 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             vocabulary.
         """
         check_is_fitted(self)
-        return self._ids(self.build_analyzer()._analyze_all(check_documents(X)))
+        documents = check_documents(X)
+        analyzer = self.build_analyzer()
+        if analyzer._splits_words():
+            # Compiled: no Python string per token of one-byte documents.
+            flat, lengths = analyzer._positions(
+                self._token_table(), documents, False, UNK
+            )
+            return self._layout(flat, lengths)
+        return self._ids(analyzer._analyze_all(documents))
 
     def _ids(self, token_lists):
         """Rows of ids of the documents' tokens, truncated and right-padded."""

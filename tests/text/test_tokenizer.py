@@ -180,6 +180,56 @@ def test_ascii_words_match_the_unicode_word_pattern():
         assert _ASCII_WORDS.findall(document) == plain.findall(document)
 
 
+def _random_documents(n_documents, seed):
+    """ASCII, Latin-1 and wider text: apostrophes, underscores, symbols."""
+    rng = np.random.RandomState(seed)
+    one_byte = [chr(c) for c in range(32, 256)] + list("\t\n\x85\xa0_''")
+    wide = ["中", "\u2019", "Ω", "İ", "\U0001f600", "\udc80"]
+    documents = ["_", "a _ b", "é _ b", "ÀÉ'ÖÜ", "£ 5 ½ ´", "\x85x\x85", "ßµ"]
+    for _ in range(n_documents):
+        kind = rng.rand()
+        pool = one_byte[:95] if kind < 0.3 else one_byte
+        if kind > 0.9:
+            pool = pool + wide
+        documents.append("".join(rng.choice(pool, size=rng.randint(0, 30))))
+    return documents
+
+
+@pytest.mark.parametrize("lowercase", [True, False])
+def test_compiled_splitting_matches_the_analyzer(lowercase, monkeypatch):
+    """Check the compiled word splitting against the analyzer's, on random text.
+
+    One-byte documents are split by the compiled scan (ASCII with the ASCII
+    pattern, Latin-1 with the Unicode one and its filter of one-character
+    tokens), the others by the analyzer; ids and vocabularies must not tell.
+    """
+    documents = _random_documents(3000, seed=0)
+    test = _random_documents(1000, seed=1)
+    tokenizer = TextTokenizer(lowercase=lowercase, max_length=None)
+    ids = tokenizer.fit_transform(documents)
+    test_ids = tokenizer.transform(test)
+    monkeypatch.setattr(TextAnalyzer, "_splits_words", lambda self: False)
+    reference = TextTokenizer(lowercase=lowercase, max_length=None)
+    assert_array_equal(ids, reference.fit_transform(documents))
+    assert tokenizer.vocabulary_ == reference.vocabulary_
+    assert_array_equal(test_ids, reference.transform(test))
+
+
+def test_text_tokenizer_compiled_table_follows_the_vocabulary():
+    """Check transform after pickling, and after vocabulary_ is replaced."""
+    documents = ["a good film", "a bad film", "café crème"]
+    tokenizer = TextTokenizer().fit(documents)
+    expected = tokenizer.transform(documents)
+    restored = pickle.loads(pickle.dumps(tokenizer))
+    assert_array_equal(restored.transform(documents), expected)
+    assert "_lookup" not in tokenizer.__getstate__()
+    restored.vocabulary_ = {"film": 2, "café": 3}
+    assert_array_equal(
+        restored.transform(["a film café"]),
+        [[UNK, 2, 3] + [PAD] * (restored.max_length_ - 3)],
+    )
+
+
 @pytest.mark.parametrize(
     "params",
     [
