@@ -30,9 +30,9 @@ _CRITERIA = {"gini": 0, "entropy": 1, "squared_error": 2}
 # level scans and partitions all the entries of its nodes, where the
 # histograms of TreeGrower count only the smaller child of each split and
 # subtract: on one thread (make_classification / make_regression, 2 to 10
-# classes) the compiled growth takes 0.4x the histograms' time up to 10^5
-# entries, 0.6x at 2 * 10^5, 0.85x at 9 * 10^5, and 1.3x to 1.8x from
-# 2 * 10^6 (benchmarks/bench_tree.py, section "crossover").
+# classes) the compiled growth takes 0.3x to 0.4x the histograms' time at
+# 4 * 10^4 entries, 0.3x to 0.7x at 2 * 10^5, 0.85x at 9 * 10^5, and 1.3x
+# to 1.8x from 2 * 10^6 (benchmarks/bench_tree.py, section "crossover").
 MAX_ENTRIES = 1 << 20
 
 
