@@ -242,39 +242,31 @@ cdef class TokenTable:
         lengths : ndarray of shape (n_documents,), dtype intp
             The number of tokens of each document.
         """
-        cdef intp n_documents = len(documents), d, i, n, start, size = 0
-        cdef intp capacity = 1 << 12, word_capacity = 64, word_length, n_chars
+        cdef intp n_documents = len(documents), d, i, n, start
+        cdef intp word_capacity = 64, word_length, n_chars
         cdef const uint8_t *text
         cdef const char *key
         cdef Py_ssize_t key_length
         cdef uint8_t c, first
         cdef bint filtered
-        cdef char *word = <char *>_checked(malloc(word_capacity))
-        cdef int64_t *values = <int64_t *>malloc(capacity * sizeof(int64_t))
+        cdef _Values values = _Values()
         cdef intp[::1] lengths = np.zeros(n_documents, dtype=np.intp)
-        cdef int64_t[::1] out
         if classes.shape[0] != 256 or lower.shape[0] != 256:
             raise ValueError("classes and lower must hold 256 entries.")
+        cdef char *word = <char *>_checked(malloc(word_capacity))
         try:
-            _checked(values)
             for d in range(n_documents):
                 document = documents[d]
-                start = size
+                start = values.size
                 if PyUnicode_KIND(document) != PyUnicode_1BYTE_KIND:
                     for token in split(document):
                         encoded = _utf8(token)
                         key = encoded
                         key_length = len(encoded)
-                        if size == capacity:
-                            capacity *= 2
-                            values = <int64_t *>_checked(
-                                realloc(values, capacity * sizeof(int64_t))
-                            )
-                        values[size] = self._position(
-                            key, key_length, intern, missing, token
+                        values.append(
+                            self._position(key, key_length, intern, missing, token)
                         )
-                        size += 1
-                    lengths[d] = size - start
+                    lengths[d] = values.size - start
                     continue
                 text = <const uint8_t *>PyUnicode_DATA(document)
                 n = PyUnicode_GET_LENGTH(document)
@@ -313,24 +305,45 @@ cdef class TokenTable:
                             break
                     if filtered and n_chars == 1 and not classes[first] & KEPT:
                         continue
-                    if size == capacity:
-                        capacity *= 2
-                        values = <int64_t *>_checked(
-                            realloc(values, capacity * sizeof(int64_t))
-                        )
-                    values[size] = self._position(
-                        word, word_length, intern, missing, None
+                    values.append(
+                        self._position(word, word_length, intern, missing, None)
                     )
-                    size += 1
-                lengths[d] = size - start
-            result = np.empty(size, dtype=np.int64)
-            out = result
-            if size:
-                memcpy(&out[0], values, size * sizeof(int64_t))
-            return result, np.asarray(lengths)
+                lengths[d] = values.size - start
+            return values.array(), np.asarray(lengths)
         finally:
             free(word)
-            free(values)
+
+
+cdef class _Values:
+    """A growing array of int64."""
+
+    cdef int64_t *data
+    cdef intp size, capacity
+
+    def __cinit__(self):
+        self.capacity = 1 << 12
+        self.data = <int64_t *>_checked(malloc(self.capacity * sizeof(int64_t)))
+
+    def __dealloc__(self):
+        free(self.data)
+
+    cdef inline int append(self, int64_t value) except -1:
+        if self.size == self.capacity:
+            self.capacity *= 2
+            self.data = <int64_t *>_checked(
+                realloc(self.data, self.capacity * sizeof(int64_t))
+            )
+        self.data[self.size] = value
+        self.size += 1
+        return 0
+
+    cdef object array(self):
+        """A copy of the values, as an ndarray."""
+        result = np.empty(self.size, dtype=np.int64)
+        cdef int64_t[::1] out = result
+        if self.size:
+            memcpy(&out[0], self.data, self.size * sizeof(int64_t))
+        return result
 
 
 cdef inline intp _put(char *word, intp length, uint8_t c) noexcept:
