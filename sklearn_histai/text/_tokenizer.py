@@ -455,7 +455,12 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         self : TextTokenizer
             The fitted tokenizer.
         """
-        self._fit_tokens(self.build_analyzer()._analyze_all(check_documents(X)))
+        documents = check_documents(X)
+        analyzer = self.build_analyzer()
+        if self.vocabulary is None and analyzer._splits_words():
+            self._fit_positions(*self._interned_words(analyzer, documents))
+        else:
+            self._fit_tokens(analyzer._analyze_all(documents))
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -479,14 +484,11 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         """
         documents = check_documents(X)
         analyzer = self.build_analyzer()
-        if self.vocabulary is None and self._min_documents(len(documents)) <= 1:
+        if self.vocabulary is None and analyzer._splits_words():
+            distinct, positions, lengths = self._interned_words(analyzer, documents)
+        elif self.vocabulary is None and self._min_documents(len(documents)) <= 1:
             # Each token is looked up once: its index among the distinct
             # tokens counts it (for the vocabulary) and then maps to its id.
-            if analyzer._splits_words():
-                # Compiled: no Python string per token of one-byte documents.
-                table = TokenTable()
-                positions, lengths = analyzer._positions(table, documents, True, UNK)
-                return self._fit_distinct(table.tokens(), positions, lengths)
             token_lists = analyzer._analyze_all(documents)
             distinct = list(dict.fromkeys(chain.from_iterable(token_lists)))
             index = {token: position for position, token in enumerate(distinct)}
@@ -496,27 +498,50 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
                 dtype=np.intp,
                 count=int(lengths.sum()),
             )
-            return self._fit_distinct(distinct, positions, lengths)
-        token_lists = analyzer._analyze_all(documents)
-        self._fit_tokens(token_lists)
-        return self._ids(token_lists)
+        else:
+            token_lists = analyzer._analyze_all(documents)
+            self._fit_tokens(token_lists)
+            return self._ids(token_lists)
+        ids = self._fit_positions(distinct, positions, lengths)
+        return self._layout(ids[positions], lengths)
 
-    def _fit_distinct(self, distinct, positions, lengths):
+    @staticmethod
+    def _interned_words(analyzer, documents):
+        """The documents' words as positions among the distinct ones, compiled.
+
+        Returns the distinct words in order of first appearance, the position
+        of every word, end to end, and the number of words of each document;
+        no Python string is made per word of a one-byte document.
+        """
+        table = TokenTable()
+        positions, lengths = analyzer._positions(table, documents, True, UNK)
+        return table.tokens(), positions, lengths
+
+    def _fit_positions(self, distinct, positions, lengths):
         """Learn from the documents' tokens as positions among ``distinct``.
 
-        Returns the documents' rows of ids.
+        As :meth:`_learn_vocabulary`, counts (and document counts for
+        ``min_df``) by position. Returns the id of each distinct token.
         """
-        counts = np.bincount(positions, minlength=len(distinct)).tolist()
+        n_distinct = len(distinct)
+        counts = np.bincount(positions, minlength=n_distinct).tolist()
+        candidates = range(n_distinct)
+        if self._min_documents(len(lengths)) > 1:
+            document = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+            pairs = np.unique(document * n_distinct + positions)
+            df = np.bincount(pairs % n_distinct, minlength=n_distinct)
+            candidates = np.flatnonzero(df >= self._min_documents(len(lengths)))
+            candidates = candidates.tolist()
         kept = self._most_frequent(
-            range(len(distinct)), lambda key: (-counts[key], distinct[key])
+            candidates, lambda key: (-counts[key], distinct[key])
         )
         vocabulary = {
             distinct[key]: token_id for token_id, key in enumerate(kept, _FIRST_ID)
         }
         self._set_vocabulary(vocabulary, lengths.tolist())
-        ids = np.full(len(distinct), UNK, dtype=np.int64)
+        ids = np.full(n_distinct, UNK, dtype=np.int64)
         ids[kept] = np.arange(_FIRST_ID, _FIRST_ID + len(kept))
-        return self._layout(ids[positions], lengths)
+        return ids
 
     def _fit_tokens(self, token_lists):
         """Learn the vocabulary and the row length from the documents' tokens."""

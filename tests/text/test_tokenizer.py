@@ -195,23 +195,34 @@ def _random_documents(n_documents, seed):
     return documents
 
 
-@pytest.mark.parametrize("lowercase", [True, False])
-def test_compiled_splitting_matches_the_analyzer(lowercase, monkeypatch):
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"lowercase": False},
+        {"min_df": 3},
+        {"min_df": 0.002, "max_vocabulary": 50},
+    ],
+)
+def test_compiled_splitting_matches_the_analyzer(params, monkeypatch):
     """Check the compiled word splitting against the analyzer's, on random text.
 
     One-byte documents are split by the compiled scan (ASCII with the ASCII
     pattern, Latin-1 with the Unicode one and its filter of one-character
-    tokens), the others by the analyzer; ids and vocabularies must not tell.
+    tokens), the others by the analyzer; ids and vocabularies must not tell,
+    from ``fit_transform`` or ``fit``, whatever ``min_df``.
     """
     documents = _random_documents(3000, seed=0)
     test = _random_documents(1000, seed=1)
-    tokenizer = TextTokenizer(lowercase=lowercase, max_length=None)
+    tokenizer = TextTokenizer(max_length=None, **params)
     ids = tokenizer.fit_transform(documents)
     test_ids = tokenizer.transform(test)
+    fitted = TextTokenizer(max_length=None, **params).fit(documents)
     monkeypatch.setattr(TextAnalyzer, "_splits_words", lambda self: False)
-    reference = TextTokenizer(lowercase=lowercase, max_length=None)
+    reference = TextTokenizer(max_length=None, **params)
     assert_array_equal(ids, reference.fit_transform(documents))
     assert tokenizer.vocabulary_ == reference.vocabulary_
+    assert fitted.vocabulary_ == reference.vocabulary_
     assert_array_equal(test_ids, reference.transform(test))
 
 
