@@ -76,17 +76,13 @@ cdef class TokenTable:
         self.keys_capacity = 1 << 16
         self.entries_capacity = 1 << 10
         self.n_slots = 1 << 11
-        self.keys = <char *>malloc(self.keys_capacity)
-        self.offsets = <intp *>malloc(self.entries_capacity * sizeof(intp))
-        self.lengths = <intp *>malloc(self.entries_capacity * sizeof(intp))
-        self.hashes = <uint64_t *>malloc(self.entries_capacity * sizeof(uint64_t))
-        self.values = <int64_t *>malloc(self.entries_capacity * sizeof(int64_t))
-        self.slots = <intp *>malloc(self.n_slots * sizeof(intp))
-        if (
-            self.keys == NULL or self.offsets == NULL or self.lengths == NULL
-            or self.hashes == NULL or self.values == NULL or self.slots == NULL
-        ):
-            raise MemoryError()
+        cdef size_t n = self.entries_capacity
+        self.keys = <char *>_checked(malloc(self.keys_capacity))
+        self.offsets = <intp *>_checked(malloc(n * sizeof(intp)))
+        self.lengths = <intp *>_checked(malloc(n * sizeof(intp)))
+        self.hashes = <uint64_t *>_checked(malloc(n * sizeof(uint64_t)))
+        self.values = <int64_t *>_checked(malloc(n * sizeof(int64_t)))
+        self.slots = <intp *>_checked(malloc(self.n_slots * sizeof(intp)))
         for i in range(self.n_slots):
             self.slots[i] = -1
         self.strings = []
@@ -102,12 +98,15 @@ cdef class TokenTable:
     def __init__(self, tokens=None):
         cdef const char *key
         cdef Py_ssize_t length
+        cdef uint64_t h
         if tokens is not None:
+            # A dict: every token once.
             for token, value in tokens.items():
                 encoded = _utf8(token)
                 key = encoded
                 length = len(encoded)
-                self._insert(key, length, _hash(key, length), value)
+                h = _hash(key, length)
+                self._add(self._find(key, length, h), key, length, h, value)
 
     def __len__(self):
         return self.n_entries
@@ -128,12 +127,11 @@ cdef class TokenTable:
                 return slot
             slot = (slot + 1) & mask
 
-    cdef intp _insert(self, const char *key, intp length, uint64_t h, int64_t value) except -1:
-        """Add ``key`` (not held yet, or its value is replaced); return its entry."""
-        cdef intp slot = self._find(key, length, h), entry
-        if self.slots[slot] >= 0:
-            self.values[self.slots[slot]] = value
-            return self.slots[slot]
+    cdef int _add(
+        self, intp slot, const char *key, intp length, uint64_t h, int64_t value
+    ) except -1:
+        """Add ``key``, not held yet, at the empty ``slot`` that ``_find`` gave."""
+        cdef intp entry
         if self.n_entries == self.entries_capacity:
             self._grow_entries()
         while self.keys_size + length > self.keys_capacity:
@@ -150,7 +148,7 @@ cdef class TokenTable:
         self.slots[slot] = entry
         if 2 * self.n_entries > self.n_slots:
             self._rehash()
-        return entry
+        return 0
 
     cdef int _grow_entries(self) except -1:
         self.entries_capacity *= 2
@@ -193,7 +191,7 @@ cdef class TokenTable:
         if token is None:
             token = PyUnicode_DecodeUTF8(key, length, NULL)
         self.strings.append(token)
-        self._insert(key, length, h, self.n_entries)
+        self._add(slot, key, length, h, self.n_entries)
         return self.n_entries - 1
 
     def tokens(self):

@@ -4,7 +4,6 @@ import math
 import numbers
 import re
 import unicodedata
-from collections import Counter
 from functools import lru_cache
 from itertools import chain, repeat
 
@@ -455,12 +454,7 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         self : TextTokenizer
             The fitted tokenizer.
         """
-        documents = check_documents(X)
-        analyzer = self.build_analyzer()
-        if self.vocabulary is None and analyzer._splits_words():
-            self._fit_positions(*self._interned_words(analyzer, documents))
-        else:
-            self._fit_tokens(analyzer._analyze_all(documents))
+        self._fit_positions(*self._token_positions(check_documents(X)))
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -482,56 +476,60 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             Token ids, right-padded with 0; 1 marks tokens outside the
             vocabulary.
         """
-        documents = check_documents(X)
-        analyzer = self.build_analyzer()
-        if self.vocabulary is None and analyzer._splits_words():
-            distinct, positions, lengths = self._interned_words(analyzer, documents)
-        elif self.vocabulary is None and self._min_documents(len(documents)) <= 1:
-            # Each token is looked up once: its index among the distinct
-            # tokens counts it (for the vocabulary) and then maps to its id.
-            token_lists = analyzer._analyze_all(documents)
-            distinct = list(dict.fromkeys(chain.from_iterable(token_lists)))
-            index = {token: position for position, token in enumerate(distinct)}
-            lengths = np.fromiter(map(len, token_lists), dtype=np.intp)
-            positions = np.fromiter(
-                map(index.__getitem__, chain.from_iterable(token_lists)),
-                dtype=np.intp,
-                count=int(lengths.sum()),
-            )
-        else:
-            token_lists = analyzer._analyze_all(documents)
-            self._fit_tokens(token_lists)
-            return self._ids(token_lists)
+        distinct, positions, lengths = self._token_positions(check_documents(X))
         ids = self._fit_positions(distinct, positions, lengths)
         return self._layout(ids[positions], lengths)
 
-    @staticmethod
-    def _interned_words(analyzer, documents):
-        """The documents' words as positions among the distinct ones, compiled.
+    def _token_positions(self, documents):
+        """The documents' tokens as positions among the distinct ones.
 
-        Returns the distinct words in order of first appearance, the position
-        of every word, end to end, and the number of words of each document;
-        no Python string is made per word of a one-byte document.
+        Returns the distinct tokens in order of first appearance, the
+        position of every token, end to end, and the number of tokens of
+        each document. Each token is looked up once; the words of one-byte
+        documents are split and looked up compiled, with no Python string
+        per word.
         """
-        table = TokenTable()
-        positions, lengths = analyzer._positions(table, documents, True, UNK)
-        return table.tokens(), positions, lengths
+        analyzer = self.build_analyzer()
+        if analyzer._splits_words():
+            table = TokenTable()
+            positions, lengths = analyzer._positions(table, documents, True, UNK)
+            return table.tokens(), positions, lengths
+        token_lists = analyzer._analyze_all(documents)
+        distinct = list(dict.fromkeys(chain.from_iterable(token_lists)))
+        index = {token: position for position, token in enumerate(distinct)}
+        lengths = np.fromiter(map(len, token_lists), dtype=np.intp)
+        positions = np.fromiter(
+            map(index.__getitem__, chain.from_iterable(token_lists)),
+            dtype=np.intp,
+            count=int(lengths.sum()),
+        )
+        return distinct, positions, lengths
 
     def _fit_positions(self, distinct, positions, lengths):
         """Learn from the documents' tokens as positions among ``distinct``.
 
-        As :meth:`_learn_vocabulary`, counts (and document counts for
-        ``min_df``) by position. Returns the id of each distinct token.
+        The given ``vocabulary``, or the tokens of at least ``min_df``
+        documents, most frequent first. Returns the id of each distinct
+        token.
         """
         n_distinct = len(distinct)
+        if self.vocabulary is not None:
+            vocabulary = self._given_vocabulary()
+            ids = np.fromiter(
+                map(vocabulary.get, distinct, repeat(UNK)),
+                dtype=np.int64,
+                count=n_distinct,
+            )
+            self._set_vocabulary(vocabulary, lengths.tolist())
+            return ids
         counts = np.bincount(positions, minlength=n_distinct).tolist()
         candidates = range(n_distinct)
-        if self._min_documents(len(lengths)) > 1:
+        min_df = self._min_documents(len(lengths))
+        if min_df > 1:
             document = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
             pairs = np.unique(document * n_distinct + positions)
             df = np.bincount(pairs % n_distinct, minlength=n_distinct)
-            candidates = np.flatnonzero(df >= self._min_documents(len(lengths)))
-            candidates = candidates.tolist()
+            candidates = np.flatnonzero(df >= min_df).tolist()
         kept = self._most_frequent(
             candidates, lambda key: (-counts[key], distinct[key])
         )
@@ -543,17 +541,15 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         ids[kept] = np.arange(_FIRST_ID, _FIRST_ID + len(kept))
         return ids
 
-    def _fit_tokens(self, token_lists):
-        """Learn the vocabulary and the row length from the documents' tokens."""
-        lengths = [len(tokens) for tokens in token_lists]
-        self._set_vocabulary(self._learn_vocabulary(token_lists), lengths)
-
     def _set_vocabulary(self, vocabulary, lengths):
         """Store the vocabulary, and the row length for documents of ``lengths``."""
         self.vocabulary_ = vocabulary
         self.vocab_size_ = len(vocabulary) + _FIRST_ID
         self.max_length_ = self._learn_max_length(lengths)
-        self._lookup = (vocabulary, TokenTable(vocabulary))
+        self._cache_token_table()
+
+    def _cache_token_table(self):
+        self._lookup = (self.vocabulary_, TokenTable(self.vocabulary_))
 
     def _token_table(self):
         """The compiled table of ``vocabulary_``, built at fit or now."""
@@ -571,26 +567,16 @@ class TextTokenizer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     def __setstate__(self, state):
         super().__setstate__(state)
         if "vocabulary_" in state:
-            self._lookup = (self.vocabulary_, TokenTable(self.vocabulary_))
+            self._cache_token_table()
 
-    def _learn_vocabulary(self, token_lists):
-        if self.vocabulary is not None:
-            tokens = list(self.vocabulary)
-            if not all(isinstance(token, str) for token in tokens):
-                raise TypeError("vocabulary must hold str tokens only.")
-            if len(set(tokens)) != len(tokens):
-                raise ValueError("vocabulary must not repeat a token.")
-            return {token: index + _FIRST_ID for index, token in enumerate(tokens)}
-        min_df = self._min_documents(len(token_lists))
-        counts = Counter(chain.from_iterable(token_lists))
-        if min_df <= 1:
-            # Every token is in a document: no document counts needed.
-            kept = list(counts)
-        else:
-            document_counts = Counter(chain.from_iterable(map(set, token_lists)))
-            kept = [token for token, df in document_counts.items() if df >= min_df]
-        kept = self._most_frequent(kept, lambda token: (-counts[token], token))
-        return {token: index + _FIRST_ID for index, token in enumerate(kept)}
+    def _given_vocabulary(self):
+        """``vocabulary`` as a dict of token ids, checked."""
+        tokens = list(self.vocabulary)
+        if not all(isinstance(token, str) for token in tokens):
+            raise TypeError("vocabulary must hold str tokens only.")
+        if len(set(tokens)) != len(tokens):
+            raise ValueError("vocabulary must not repeat a token.")
+        return {token: index + _FIRST_ID for index, token in enumerate(tokens)}
 
     def _min_documents(self, n_documents):
         """``min_df`` as a number of documents."""

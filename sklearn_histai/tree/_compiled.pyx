@@ -20,9 +20,9 @@ sums of the statistics.
 
 import numpy as np
 
+from libc.float cimport DBL_MIN
 from libc.math cimport INFINITY, log
 from libc.stdint cimport int32_t, uint8_t
-from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
 ctypedef Py_ssize_t intp
@@ -57,7 +57,7 @@ cdef class _Problem:
     cdef const double[:, ::1] values
     cdef const double[:, ::1] squares
     cdef const double[::1] weights
-    cdef intp[::1] n_classes, stat_offset, full_offset
+    cdef const intp[::1] n_classes, stat_offset, full_offset
     cdef intp min_samples_leaf, min_samples_split, max_depth
     cdef double min_weight_leaf, min_weight_split, min_impurity_decrease
     cdef double epsilon, log2
@@ -72,9 +72,7 @@ cdef inline double _side_score(_Problem p, double weight, const double *stats) n
             start = p.stat_offset[k]
             g = p.n_classes[k] - 1
             if g == 0:
-                # A single class: xlogx(weight) - xlogx(weight).
-                side = 0.0
-                total = side if k == 0 else total + side
+                # A single class: xlogx(weight) - xlogx(weight) = 0.
                 continue
             last = weight - stats[start]
             side = _xlogx(stats[start])
@@ -83,11 +81,10 @@ cdef inline double _side_score(_Problem p, double weight, const double *stats) n
                 side += _xlogx(stats[start + c])
             side += _xlogx(last)
             side -= _xlogx(weight)
-            total = side if k == 0 else total + side
+            total += side
         return total
     if not p.classification:
-        total = stats[0] * stats[0]
-        for k in range(1, p.n_outputs):
+        for k in range(p.n_outputs):
             total += stats[k] * stats[k]
         return total / weight
     for k in range(p.n_outputs):
@@ -106,7 +103,7 @@ cdef inline double _side_score(_Problem p, double weight, const double *stats) n
                 squares += stats[start + c] * stats[start + c]
                 group_sum += stats[start + c]
             squares += group_sum * group_sum
-        total = squares if k == 0 else total + squares
+        total += squares
     return total / weight
 
 
@@ -114,7 +111,7 @@ cdef inline double _impurity(
     _Problem p, double weight, const double *stats, const double *squares
 ) noexcept nogil:
     """The impurity of a node (``_splitter.node_impurity``)."""
-    cdef double impurity = 0.0, mean, kept, last, share, entropy, sum_sq
+    cdef double impurity = 0.0, mean, kept, last, share, entropy
     cdef intp k, c, start, g
     if p.criterion == SQUARED_ERROR:
         for k in range(p.n_outputs):
@@ -133,22 +130,16 @@ cdef inline double _impurity(
         last = weight - kept
         if last < 0.0:
             last = 0.0
+        # The sum over the classes but the last, then the last.
+        entropy = 0.0
+        for c in range(g):
+            share = stats[start + c] / weight
+            entropy += share * share if p.criterion == GINI else _xlogx(share)
+        share = last / weight
         if p.criterion == GINI:
-            share = stats[start] / weight
-            sum_sq = share * share
-            for c in range(1, g):
-                share = stats[start + c] / weight
-                sum_sq += share * share
-            share = last / weight
-            impurity += 1.0 - sum_sq - share * share
+            impurity += 1.0 - entropy - share * share
         else:
-            share = stats[start] / weight
-            entropy = share * log(share) if share != 0.0 else 0.0
-            for c in range(1, g):
-                share = stats[start + c] / weight
-                entropy += share * log(share) if share != 0.0 else 0.0
-            share = last / weight
-            entropy += share * log(share) if share != 0.0 else 0.0
+            entropy += _xlogx(share)
             impurity -= entropy / p.log2
     return impurity / p.n_outputs
 
@@ -156,14 +147,12 @@ cdef inline double _impurity(
 cdef class _Nodes:
     """The nodes grown so far, numbered breadth-first."""
 
-    cdef intp capacity, n_stat, n_out
     cdef intp[::1] start, stop, count, depth, left, right, feature
     cdef intp[::1] bin_left, bin_right
     cdef double[::1] weight, impurity
     cdef double[:, ::1] stats, squares
 
     def __init__(self, intp capacity, intp n_stat, intp n_out):
-        self.capacity = capacity
         self.start = np.zeros(capacity, dtype=np.intp)
         self.stop = np.zeros(capacity, dtype=np.intp)
         self.count = np.zeros(capacity, dtype=np.intp)
@@ -310,7 +299,7 @@ cdef void _best_split(
 ) noexcept nogil:
     """Scan the samples of ``node`` along feature ``f``, in bin order."""
     cdef intp start = nodes.start[node], stop = nodes.stop[node]
-    cdef intp n_node = stop - start, i, pos, k, c, code, sample
+    cdef intp n_node = stop - start, pos, k, c, code, sample
     cdef intp min_leaf = p.min_samples_leaf if p.min_samples_leaf > 1 else 1
     cdef double min_weight = p.min_weight_leaf
     cdef double total_weight = nodes.weight[node], w_left = 0.0, w_right, value
@@ -324,8 +313,8 @@ cdef void _best_split(
     varies[0] = codes[order[start]] != codes[order[stop - 1]]
     if not varies[0]:
         return
-    if min_weight < 2.2250738585072014e-308:
-        min_weight = 2.2250738585072014e-308
+    if min_weight < DBL_MIN:
+        min_weight = DBL_MIN
     for c in range(p.n_stat):
         left[c] = 0.0
     for pos in range(n_node - 1):
@@ -441,7 +430,7 @@ def grow(
         p.weights = np.ascontiguousarray(weights, dtype=np.float64)
     if p.classification:
         p.class_codes = np.ascontiguousarray(class_codes, dtype=np.intp)
-        p.n_classes = np.ascontiguousarray(n_classes, dtype=np.intp).copy()
+        p.n_classes = np.ascontiguousarray(n_classes, dtype=np.intp)
         p.n_outputs = p.n_classes.shape[0]
         p.stat_offset = np.concatenate([[0], np.cumsum(np.asarray(p.n_classes) - 1)])
         p.full_offset = np.concatenate([[0], np.cumsum(p.n_classes)])
@@ -632,18 +621,23 @@ def grow(
                     )
         level_start, level_stop = level_stop, next_id
 
-    return {
-        "count": np.asarray(nodes.count[:next_id]).copy(),
-        "weight": np.asarray(nodes.weight[:next_id]).copy(),
-        "stats": np.asarray(nodes.stats[:next_id, : p.n_stat]).T.copy(),
-        "squares": np.asarray(nodes.squares[:next_id, : p.n_outputs]).T.copy(),
-        "depth": np.asarray(nodes.depth[:next_id]).copy(),
-        "children_left": np.asarray(nodes.left[:next_id]).copy(),
-        "children_right": np.asarray(nodes.right[:next_id]).copy(),
-        "feature": np.asarray(nodes.feature[:next_id]).copy(),
-        "bin_left": np.asarray(nodes.bin_left[:next_id]).copy(),
-        "bin_right": np.asarray(nodes.bin_right[:next_id]).copy(),
+    # The grown nodes, out of the arrays sized for the most nodes possible.
+    grown = {
+        "count": nodes.count,
+        "weight": nodes.weight,
+        "stats": nodes.stats[:, : p.n_stat],
+        "squares": nodes.squares[:, : p.n_outputs],
+        "depth": nodes.depth,
+        "children_left": nodes.left,
+        "children_right": nodes.right,
+        "feature": nodes.feature,
+        "bin_left": nodes.bin_left,
+        "bin_right": nodes.bin_right,
     }
+    grown = {name: np.array(array[:next_id]) for name, array in grown.items()}
+    grown["stats"] = np.ascontiguousarray(grown["stats"].T)
+    grown["squares"] = np.ascontiguousarray(grown["squares"].T)
+    return grown
 
 
 def apply(
